@@ -1,0 +1,30 @@
+# spikeflow workflow: study config -> one NEST simulation per run -> spikes.h5 -> analyses -> report.
+#
+#   snakemake --cores all                                     # the default study (workflow/config/default.yaml)
+#   snakemake --cores all --configfile workflow/config/X.yaml # another study (replaces the default entirely)
+#   snakemake --report results/report.html                    # HTML report of what has been run
+#
+# Rules only call the `spikeflow` CLI; all model and analysis logic lives in src/spikeflow.
+
+from snakemake.utils import min_version
+
+min_version("9.19")
+
+
+if "model" not in config:  # no study given: the embedded laptop default
+
+    configfile: "workflow/config/default.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/analysis.smk"
+
+
+report: "workflow/report/workflow.rst"
+
+
+rule all:
+    default_target: True
+    input:
+        all_outputs(),

@@ -1,0 +1,6 @@
+"""Analyses of spikes files that run without NEST.
+
+``spiketrains`` holds plain, vectorised spike-train statistics over one population's
+spikes (numpy arrays of node ids and times in ms); ``rates`` builds the per-population
+"rates" analysis of one run (table, JSON/CSV outputs, figures).
+"""

@@ -1,0 +1,357 @@
+"""The "rates" analysis of one run: per-population firing statistics, flags and figures.
+
+For every population of a spikes file, over the analysis window (by default the recorded
+time after the presimulation, ``[t_presim, t_stop)`` in ms), :func:`population_table`
+computes firing rates, irregularity (ISI CV, LV), synchrony and spike-count correlations,
+compares the mean rate with the model's reference rate when the metadata has one, and
+flags populations that are silent or running away. :func:`analyze_rates` writes the table
+as ``rates.csv`` and ``rates.json`` plus three figures; :func:`format_table` renders it for
+the terminal.
+"""
+
+from __future__ import annotations
+
+import csv
+import inspect
+import io
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from spikeflow.analysis import spiketrains as st
+from spikeflow.io.atomic import atomic_path
+from spikeflow.io.spikes import SpikeData, read_spikes
+
+__all__ = ["COLUMNS", "population_table", "analyze_rates", "format_table", "to_json_value"]
+
+#: Columns of the table, in order (also the CSV header).
+COLUMNS = [
+    "population",
+    "n_nodes",
+    "n_spikes",
+    "mean_rate_hz",
+    "rate_median_hz",
+    "rate_std_hz",
+    "fraction_silent",
+    "cv_isi_mean",
+    "cv_isi_median",
+    "lv_mean",
+    "synchrony",
+    "corr_mean",
+    "corr_std",
+    "n_corr_pairs",
+    "reference_rate_hz",
+    "rate_ratio_to_reference",
+    "flag",
+]
+
+
+def _nan_stat(func, values: np.ndarray) -> float:
+    values = values[np.isfinite(values)]
+    return float(func(values)) if values.size else float("nan")
+
+
+def analysis_window(
+    data: SpikeData, t_start: float | None = None, t_stop: float | None = None
+) -> tuple[float, float]:
+    """The analysis window in ms: defaults ``[data.t_presim, data.t_stop)``."""
+    t0 = data.t_presim if t_start is None else float(t_start)
+    t1 = data.t_stop if t_stop is None else float(t_stop)
+    if not t1 > t0:
+        raise ValueError(f"empty analysis window [{t0}, {t1}) ms")
+    return t0, t1
+
+
+def population_table(
+    data: SpikeData,
+    t_start: float | None = None,
+    t_stop: float | None = None,
+    synchrony_bin_ms: float = 3.0,
+    corr_bin_ms: float = 2.0,
+    corr_sample: int = 50,
+    seed: int = 0,
+    silent_below_hz: float = 0.1,
+    runaway_above_hz: float = 50.0,
+    min_spikes: int = 3,
+) -> list[dict[str, Any]]:
+    """Firing statistics of every population of a run, one row per population.
+
+    Args:
+        data: the run's spikes and metadata.
+        t_start: window start in ms (default ``data.t_presim``: the presimulation is
+            excluded).
+        t_stop: window end in ms, exclusive (default ``data.t_stop``).
+        synchrony_bin_ms: bin width in ms of the population histogram for synchrony.
+        corr_bin_ms: bin width in ms of the spike counts for correlations.
+        corr_sample: neurons sampled per population for correlations (among those that
+            spike in the window; see
+            :func:`spikeflow.analysis.spiketrains.spike_count_correlations`).
+        seed: seed of the correlation sampling; population i (model order) samples with
+            the i-th child of ``np.random.SeedSequence(seed)``, so every population gets
+            its own reproducible stream.
+        silent_below_hz: a population whose mean rate is below this (spikes/s) is flagged
+            "silent".
+        runaway_above_hz: a population whose mean rate is above this (spikes/s) is
+            flagged "runaway".
+        min_spikes: neurons need at least this many spikes in the window for ISI CV/LV.
+
+    Returns:
+        One dict per population in model order with the keys of :data:`COLUMNS`:
+
+        * ``population`` (str), ``n_nodes`` (int), ``n_spikes`` (int, in the window);
+        * ``mean_rate_hz``, ``rate_median_hz``, ``rate_std_hz``: mean, median and
+          standard deviation (ddof=0) of the per-neuron rates in spikes/s, silent neurons
+          included;
+        * ``fraction_silent``: fraction of neurons without any spike in the window;
+        * ``cv_isi_mean``, ``cv_isi_median``, ``lv_mean``: over neurons with at least
+          ``min_spikes`` spikes;
+        * ``synchrony``: variance/mean of the population count histogram;
+        * ``corr_mean``, ``corr_std`` (ddof=0), ``n_corr_pairs``: over the pairwise
+          spike-count correlation coefficients of the sampled neurons (pairs with an
+          undefined coefficient left out);
+        * ``reference_rate_hz``: from metadata ``reference_rates_hz`` (None if absent);
+        * ``rate_ratio_to_reference``: mean rate / reference rate (None if there is no
+          non-zero reference);
+        * ``flag``: "silent", "runaway" or "ok".
+
+        A statistic that is undefined is NaN: all rate statistics of an empty population,
+        CV/LV when no neuron has enough spikes, synchrony without spikes, correlations with
+        fewer than two active neurons. :func:`analyze_rates` writes NaN as null in JSON and
+        as an empty cell in CSV.
+    """
+    t0, t1 = analysis_window(data, t_start, t_stop)
+    references = data.metadata.get("reference_rates_hz") or {}
+    seeds = np.random.SeedSequence(seed).spawn(len(data.populations))
+    rows = []
+    for pop, pop_seed in zip(data.populations.values(), seeds):
+        spikes = pop.window(t0, t1)
+        rates = st.per_neuron_rates(spikes.node_ids, spikes.times, pop.n_nodes, t0, t1)
+        cvs = st.isi_cv(spikes.node_ids, spikes.times, t0, t1, min_spikes=max(min_spikes, 2))
+        lvs = st.local_variation(
+            spikes.node_ids, spikes.times, t0, t1, min_spikes=max(min_spikes, 3)
+        )
+        corrs = st.spike_count_correlations(
+            spikes.node_ids,
+            spikes.times,
+            pop.n_nodes,
+            t0,
+            t1,
+            bin_ms=corr_bin_ms,
+            n_sample=corr_sample,
+            rng=np.random.default_rng(pop_seed),
+        )
+        corrs = corrs[np.isfinite(corrs)]
+        mean_rate = float(rates.mean()) if rates.size else float("nan")
+        reference = references.get(pop.name)
+        reference = None if reference is None else float(reference)
+        ratio = mean_rate / reference if reference else None
+        if mean_rate < silent_below_hz or math.isnan(mean_rate):
+            flag = "silent"
+        elif mean_rate > runaway_above_hz:
+            flag = "runaway"
+        else:
+            flag = "ok"
+        rows.append(
+            {
+                "population": pop.name,
+                "n_nodes": int(pop.n_nodes),
+                "n_spikes": int(spikes.n_spikes),
+                "mean_rate_hz": mean_rate,
+                "rate_median_hz": _nan_stat(np.median, rates),
+                "rate_std_hz": _nan_stat(np.std, rates),
+                "fraction_silent": (
+                    float(np.mean(rates == 0)) if rates.size else float("nan")
+                ),
+                "cv_isi_mean": _nan_stat(np.mean, cvs),
+                "cv_isi_median": _nan_stat(np.median, cvs),
+                "lv_mean": _nan_stat(np.mean, lvs),
+                "synchrony": st.synchrony(spikes.times, t0, t1, bin_ms=synchrony_bin_ms),
+                "corr_mean": _nan_stat(np.mean, corrs),
+                "corr_std": _nan_stat(np.std, corrs),
+                "n_corr_pairs": int(corrs.size),
+                "reference_rate_hz": reference,
+                "rate_ratio_to_reference": ratio,
+                "flag": flag,
+            }
+        )
+    return rows
+
+
+def to_json_value(value: Any) -> Any:
+    """Recursively convert numpy scalars/arrays to Python and NaN/inf to None."""
+    if isinstance(value, Mapping):
+        return {str(k): to_json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _public(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: row.get(key) for key in COLUMNS}
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return "" if not math.isfinite(value) else repr(value)
+    return value
+
+
+def rows_to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
+    """The table as CSV text: header :data:`COLUMNS`, empty cells for NaN/None."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([_csv_cell(row.get(key)) for key in COLUMNS])
+    return buffer.getvalue()
+
+
+def analyze_rates(
+    spikes_path: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    figures: bool = True,
+    raster_window_ms: tuple[float, float] | None = None,
+    **options: Any,
+) -> list[dict[str, Any]]:
+    """Run the rates analysis of one spikes file and write its outputs.
+
+    Writes, each atomically (temporary name, then ``os.replace``), into ``out_dir``
+    (created if needed):
+
+    * ``raster.png``, ``rate_boxplot.png``, ``rates_vs_reference.png`` (if ``figures``);
+    * ``rates.csv``: one line per population, columns :data:`COLUMNS`, NaN/None empty;
+    * ``rates.json`` (written last): ``{"run_id", "model", "window_ms": [t0, t1],
+      "spikes_file", "options": {all population_table options in effect},
+      "populations": [rows], "flags": {population: flag}}`` where ``flags`` lists only
+      populations whose flag is not "ok"; NaN is written as null.
+
+    Args:
+        spikes_path: the run's spikes file.
+        out_dir: output directory.
+        figures: also draw the figures.
+        raster_window_ms: time window of the raster in ms (default: the last 200 ms).
+        **options: passed to :func:`population_table` (t_start, t_stop, synchrony_bin_ms,
+            corr_bin_ms, corr_sample, seed, silent_below_hz, runaway_above_hz,
+            min_spikes).
+
+    Returns:
+        The rows of :func:`population_table`.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = read_spikes(spikes_path)
+    rows = population_table(data, **options)
+    t0, t1 = analysis_window(data, options.get("t_start"), options.get("t_stop"))
+    effective = {
+        name: options.get(name, parameter.default)
+        for name, parameter in inspect.signature(population_table).parameters.items()
+        if name not in ("data", "t_start", "t_stop")
+    }
+
+    if figures:
+        from spikeflow.plots import rates as plots  # matplotlib only when drawing
+
+        plots.raster(data, out_dir / "raster.png", t_window=raster_window_ms)
+        plots.rate_boxplot(data, out_dir / "rate_boxplot.png", t_window=(t0, t1))
+        plots.rates_vs_reference(rows, out_dir / "rates_vs_reference.png")
+
+    _atomic_write_text(out_dir / "rates.csv", rows_to_csv(rows))
+    document = {
+        "run_id": data.metadata.get("run_id"),
+        "model": data.metadata.get("model"),
+        "spikes_file": str(spikes_path),
+        "window_ms": [t0, t1],
+        "options": effective,
+        "populations": [_public(row) for row in rows],
+        "flags": {row["population"]: row["flag"] for row in rows if row["flag"] != "ok"},
+    }
+    text = json.dumps(to_json_value(document), indent=2, allow_nan=False) + "\n"
+    _atomic_write_text(out_dir / "rates.json", text)
+    return rows
+
+
+def _fmt(value: Any, spec: str) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    return format(value, spec)
+
+
+_TEXT_COLUMNS = [
+    # header, key, width, format
+    ("population", "population", 10, "s"),
+    ("neurons", "n_nodes", 8, "d"),
+    ("spikes", "n_spikes", 10, "d"),
+    ("rate/Hz", "mean_rate_hz", 8, ".3f"),
+    ("median", "rate_median_hz", 8, ".3f"),
+    ("std", "rate_std_hz", 8, ".3f"),
+    ("silent", "fraction_silent", 7, ".1%"),
+    ("CV ISI", "cv_isi_mean", 7, ".3f"),
+    ("LV", "lv_mean", 7, ".3f"),
+    ("sync", "synchrony", 7, ".2f"),
+    ("corr", "corr_mean", 8, ".4f"),
+    ("ref/Hz", "reference_rate_hz", 8, ".3f"),
+    ("ratio", "rate_ratio_to_reference", 7, ".2f"),
+    ("flag", "flag", 7, "s"),
+]
+
+
+def format_table(
+    rows: Iterable[Mapping[str, Any]],
+    silent_below_hz: float = 0.1,
+    runaway_above_hz: float = 50.0,
+) -> str:
+    """Render the table as fixed-width text for the terminal.
+
+    Rates are in spikes/s ("Hz"); "silent" is the fraction of neurons without spikes;
+    "-" marks an undefined (NaN) or missing value. After the table comes one line per
+    flagged population, e.g. ``WARNING: L23E is silent (0.00 spikes/s < 0.1)``.
+
+    Args:
+        rows: rows of :func:`population_table` (or the "populations" of rates.json).
+        silent_below_hz: the threshold the rows were flagged with (only quoted in the
+            warning lines; the flags themselves come from the rows).
+        runaway_above_hz: likewise for "runaway".
+
+    Returns:
+        The text, lines separated by newlines, without a trailing newline.
+    """
+    rows = list(rows)
+    header = " ".join(
+        f"{title:<{width}}" if fmt == "s" else f"{title:>{width}}"
+        for title, _, width, fmt in _TEXT_COLUMNS
+    )
+    lines = [header.rstrip(), "-" * len(header.rstrip())]
+    for row in rows:
+        cells = []
+        for _, key, width, fmt in _TEXT_COLUMNS:
+            text = _fmt(row.get(key), fmt)
+            cells.append(f"{text:<{width}}" if fmt == "s" else f"{text:>{width}}")
+        lines.append(" ".join(cells).rstrip())
+    for row in rows:
+        flag = row.get("flag")
+        if flag in (None, "ok"):
+            continue
+        rate_text = _fmt(row.get("mean_rate_hz"), ".2f")
+        if flag == "silent":
+            detail = f"{rate_text} spikes/s < {silent_below_hz:g}"
+        elif flag == "runaway":
+            detail = f"{rate_text} spikes/s > {runaway_above_hz:g}"
+        else:
+            detail = f"{rate_text} spikes/s"
+        lines.append(f"WARNING: {row['population']} is {flag} ({detail})")
+    return "\n".join(lines)

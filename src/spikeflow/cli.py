@@ -1,0 +1,180 @@
+"""The ``spikeflow`` command line: what every Snakemake rule calls, and what a user can call by hand.
+
+Commands::
+
+    spikeflow validate CONFIG                   check a study config, list its runs
+    spikeflow resolve  CONFIG --run ID --out F  write one run's resolved config (simulation part)
+    spikeflow simulate --config F --out S.h5    run one simulation, write its spikes file
+    spikeflow analyze rates S.h5 --out-dir D    rates, irregularity, synchrony, correlations + figures
+    spikeflow info S.h5                         summary of a spikes file
+
+Errors print one sentence on stderr and exit with status 2; nothing half-written is left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from spikeflow.io.atomic import atomic_path
+from spikeflow.config import ConfigError, dump_yaml, load_study, load_yaml, resolve_run
+
+SIMULATION_KEYS = ("study", "model", "params", "simulation")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``spikeflow`` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ConfigError, FileNotFoundError, KeyError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"spikeflow: error: {message}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="spikeflow", description=__doc__.split("\n\n")[0])
+    from spikeflow import __version__
+
+    parser.add_argument("--version", action="version", version=f"spikeflow {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check a study config and list its runs")
+    p.add_argument("config", help="study config (YAML)")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("resolve", help="write one run's resolved config (what determines its spikes)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("config", nargs="?", help="study config (YAML)")
+    source.add_argument("--json", help="study config as JSON text (as Snakemake passes it)")
+    p.add_argument("--run", help="run id (see `spikeflow validate`); needed when the study has several runs")
+    p.add_argument("--out", required=True, type=Path, help="YAML file to write")
+    p.set_defaults(func=_cmd_resolve)
+
+    p = sub.add_parser("simulate", help="run one simulation and write its spikes file")
+    p.add_argument("--config", required=True, type=Path, help="a run config (from `spikeflow resolve`) or a study config without sweep")
+    p.add_argument("--out", required=True, type=Path, help="spikes file to write (.h5)")
+    p.add_argument("--run-id", help="name of the run in the metadata (default: the output's directory name)")
+    p.set_defaults(func=_cmd_simulate)
+
+    p = sub.add_parser("analyze", help="analyses of spikes files")
+    analyses = p.add_subparsers(dest="analysis", required=True, metavar="ANALYSIS")
+    r = analyses.add_parser("rates", help="per-population rates, CV of ISIs, synchrony, correlations and figures")
+    r.add_argument("spikes", type=Path, help="spikes file (.h5)")
+    r.add_argument("--out-dir", required=True, type=Path, help="directory for rates.csv, rates.json and figures")
+    r.add_argument("--t-start", type=float, help="start of the analysed window, ms (default: end of presimulation)")
+    r.add_argument("--t-stop", type=float, help="end of the analysed window, ms (default: end of the run)")
+    r.add_argument("--synchrony-bin-ms", type=float, help="bin of the population histogram for synchrony, ms (default 3)")
+    r.add_argument("--corr-bin-ms", type=float, help="bin for spike-count correlations, ms (default 2)")
+    r.add_argument("--corr-sample", type=int, help="neurons sampled per population for correlations (default 50)")
+    r.add_argument("--silent-below-hz", type=float, help="flag populations slower than this, spikes/s (default 0.1)")
+    r.add_argument("--runaway-above-hz", type=float, help="flag populations faster than this, spikes/s (default 50)")
+    r.set_defaults(func=_cmd_analyze_rates)
+
+    p = sub.add_parser("info", help="summary of a spikes file")
+    p.add_argument("spikes", type=Path)
+    p.set_defaults(func=_cmd_info)
+    return parser
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    study = load_study(args.config)
+    from spikeflow.models import get_model
+
+    print(f"study {study.name}: {len(study.runs)} run(s), all valid")
+    for run in study.runs:
+        cfg = run.config
+        model = get_model(cfg["model"])
+        desc = model.describe(model.params_from_config(cfg["params"]))
+        n = sum(p["size"] for p in desc["populations"])
+        syn = sum(desc["connections"].values())
+        sim = cfg["simulation"]
+        print(
+            f"  {run.run_id}: {cfg['model']}, {n:,} neurons, {syn:,} connections, "
+            f"{sim['ranks']} rank(s) x {sim['threads']} thread(s), {sim['t_presim']} + {sim['t_sim']} ms, seed {sim['seed']}"
+        )
+    return 0
+
+
+def _cmd_resolve(args: argparse.Namespace) -> int:
+    raw = json.loads(args.json) if args.json else load_yaml(args.config)
+    study = load_study(raw)
+    if args.run is None and len(study.runs) > 1:
+        ids = ", ".join(r.run_id for r in study.runs)
+        raise ConfigError(f"study {study.name} has {len(study.runs)} runs ({ids}); choose one with --run")
+    run = study.run(args.run) if args.run else study.runs[0]
+    text = dump_yaml({k: run.config[k] for k in SIMULATION_KEYS if k in run.config})
+    _write_text_atomically(args.out, text)
+    return 0
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    os.environ.setdefault("PYNEST_QUIET", "1")
+    raw = load_yaml(args.config)
+    if raw.get("sweep"):
+        raise ConfigError(
+            f"{args.config} has a sweep, so it describes several runs; run it with snakemake, "
+            "or write one run's config with `spikeflow resolve`"
+        )
+    run = resolve_run(raw)
+    from spikeflow.simulate import simulate
+
+    simulate(run.config, args.out, run_id=args.run_id or args.out.resolve().parent.name)
+    return 0
+
+
+def _cmd_analyze_rates(args: argparse.Namespace) -> int:
+    from spikeflow.analysis.rates import analyze_rates, format_table
+
+    options = {
+        key: getattr(args, key)
+        for key in (
+            "t_start",
+            "t_stop",
+            "synchrony_bin_ms",
+            "corr_bin_ms",
+            "corr_sample",
+            "silent_below_hz",
+            "runaway_above_hz",
+        )
+        if getattr(args, key) is not None
+    }
+    rows = analyze_rates(args.spikes, args.out_dir, **options)
+    thresholds = {k: options[k] for k in ("silent_below_hz", "runaway_above_hz") if k in options}
+    print(format_table(rows, **thresholds))
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from spikeflow.io.spikes import read_metadata
+
+    meta = read_metadata(args.spikes)
+    print(f"{args.spikes}: {meta.get('model')} run {meta.get('run_id')} of study {meta.get('study')}")
+    print(
+        f"  NEST {meta.get('nest_version')}, spikeflow {meta.get('spikeflow_version')}, "
+        f"{meta.get('num_ranks')} rank(s) x {meta.get('threads_per_rank')} thread(s), seed {meta.get('seed')}"
+    )
+    print(f"  presimulation {meta.get('t_presim_ms')} ms + simulation {meta.get('t_sim_ms')} ms at {meta.get('resolution_ms')} ms")
+    sizes = {p["name"]: p["size"] for p in meta.get("populations", [])}
+    for name, count in meta.get("spike_counts", {}).items():
+        print(f"  {name:>8}: {sizes.get(name, 0):>7,} neurons {count:>10,} spikes")
+    for rank in meta.get("per_rank", []):
+        phases = ", ".join(f"{k} {v['wall_s']:.2f} s" for k, v in rank["phases"].items())
+        peak = max(v["peak_rss_kb"] for v in rank["phases"].values()) / 1024
+        print(f"  rank {rank['rank']} on {rank['host']}: {phases}; peak RSS {peak:,.0f} MiB")
+    return 0
+
+
+def _write_text_atomically(path: Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""Study configs: load, validate against the JSON Schema (filling defaults), expand sweeps into runs.
+
+Every error is a :class:`ConfigError` whose message is one sentence naming the key, the bad
+value and what is allowed, raised before any simulation starts.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import jsonschema
+import yaml
+
+from spikeflow.models import get_model
+from spikeflow.preflight import check_run
+
+
+class ConfigError(ValueError):
+    """A config that spikeflow refuses to run, with a one-sentence reason."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One simulation of a study.
+
+    Attributes:
+        run_id: directory name of the run within the study, e.g. ``"seed55"``.
+        config: the fully resolved config of this run (defaults filled, sweep applied, full
+            model parameters), which is what ``spikeflow simulate`` reads.
+    """
+
+    run_id: str
+    config: dict[str, Any]
+
+    @property
+    def threads(self) -> int:
+        return int(self.config["simulation"]["threads"])
+
+    @property
+    def ranks(self) -> int:
+        return int(self.config["simulation"]["ranks"])
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated study: its name and its runs (in sweep order)."""
+
+    name: str
+    runs: tuple[Run, ...]
+
+    def run(self, run_id: str) -> Run:
+        for r in self.runs:
+            if r.run_id == run_id:
+                return r
+        raise KeyError(f"study {self.name} has no run {run_id!r}")
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML config file into a dict (an empty file is an error)."""
+    try:
+        with open(path) as f:
+            data = yaml.safe_load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file {path} is not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of keys, not {type(data).__name__}")
+    return data
+
+
+def load_study(config: Mapping[str, Any] | str | Path) -> Study:
+    """Validate a study config and expand its sweep into runs.
+
+    Args:
+        config: the config mapping (as Snakemake holds it) or a YAML file name.
+
+    Returns:
+        The study, each run's config resolved and checked (schema, model parameters, and the
+        pre-flight checks of :mod:`spikeflow.preflight`).
+
+    Raises:
+        ConfigError: naming the first bad key.
+    """
+    raw = load_yaml(config) if isinstance(config, (str, Path)) else copy.deepcopy(dict(config))
+    base = validate(raw, _schema("study"))
+    runs = []
+    seen: dict[str, str] = {}
+    for run_id, cfg in _expand_sweep(base):
+        if run_id in seen:
+            raise ConfigError(f"sweep gives two runs the same name {run_id!r}; make the swept values distinct")
+        seen[run_id] = run_id
+        runs.append(resolve_run(cfg, run_id))
+    return Study(name=base["study"], runs=tuple(runs))
+
+
+def resolve_run(cfg: Mapping[str, Any], run_id: str = "") -> Run:
+    """Validate one run's config and fill in the model's full parameter set."""
+    where = f"run {run_id}: " if run_id else ""
+    cfg = validate(dict(cfg), _schema("study"), prefix=where)
+    cfg.pop("sweep", None)
+    model = get_model(cfg["model"])
+    params = validate(cfg["params"], _schema(f"{cfg['model']}.params"), prefix=where, root="params")
+    derived = model.params_from_config(params)
+    cfg["params"] = derived.params.to_dict()
+    try:
+        check_run(model.describe(derived), cfg)
+    except ValueError as err:
+        raise ConfigError(f"{where}{err}") from None
+    return Run(run_id=run_id or f"seed{cfg['simulation']['seed']}", config=cfg)
+
+
+def validate(instance: dict[str, Any], schema: dict[str, Any], prefix: str = "", root: str = "") -> dict[str, Any]:
+    """Validate ``instance`` against ``schema``, filling defaults; raise ConfigError on the first error."""
+    instance = copy.deepcopy(instance)
+    validator = _DefaultFillingValidator(schema)
+    errors = sorted(validator.iter_errors(instance), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if errors:
+        raise ConfigError(prefix + _describe(errors[0], root))
+    return instance
+
+
+def _describe(err: jsonschema.ValidationError, root: str) -> str:
+    path = [root] if root else []
+    path += [str(p) for p in err.absolute_path]
+    if err.validator == "additionalProperties":
+        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        key = ".".join(path + [extra[0]]) if extra else ".".join(path)
+        allowed = ", ".join(sorted(err.schema.get("properties", {})))
+        return f"unknown config key '{key}' (allowed here: {allowed})"
+    if err.validator == "required":
+        return f"config is missing the required key {err.message.split()[0]}"
+    key = ".".join(path) or "<top level>"
+    if err.validator == "enum":
+        return f"config key '{key}' is {err.instance!r}; allowed values: {', '.join(map(str, err.validator_value))}"
+    return f"config key '{key}': {err.message}"
+
+
+def _extend_with_default(validator_class: type) -> type:
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):  # noqa: ANN001 - jsonschema's signature
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+_DefaultFillingValidator = _extend_with_default(jsonschema.Draft202012Validator)
+
+
+@lru_cache(maxsize=None)
+def _schema(name: str) -> dict[str, Any]:
+    text = resources.files("spikeflow").joinpath(f"schemas/{name}.schema.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+def _expand_sweep(base: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    sweep = base.get("sweep") or {}
+    if not sweep:
+        yield f"seed{base['simulation']['seed']}", base
+        return
+    keys = list(sweep)
+    for values in itertools.product(*(sweep[k] for k in keys)):
+        cfg = copy.deepcopy(base)
+        labels = []
+        for key, value in zip(keys, values):
+            _set_path(cfg, key, value)
+            labels.append(_label(key, value))
+        yield "_".join(labels), cfg
+
+
+def _set_path(cfg: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    node = cfg
+    for part in parents:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"sweep key '{dotted}' goes through '{part}', which is not a mapping")
+    if isinstance(value, dict):
+        target = node.setdefault(leaf, {})
+        if not isinstance(target, dict):
+            raise ConfigError(f"sweep key '{dotted}' merges a mapping into a non-mapping value")
+        target.update(copy.deepcopy(value))
+    else:
+        node[leaf] = value
+
+
+def _label(key: str, value: Any) -> str:
+    if isinstance(value, dict):
+        text = "-".join(f"{k}{v}" for k, v in value.items())
+    else:
+        text = f"{key.split('.')[-1]}{value}"
+    return re.sub(r"[^A-Za-z0-9_.-]", "", text)
+
+
+def dump_yaml(data: Mapping[str, Any]) -> str:
+    """YAML text of a resolved config (key order kept)."""
+    return yaml.safe_dump(dict(data), sort_keys=False)

@@ -1,0 +1,162 @@
+"""Potjans & Diesmann (2014) cortical microcircuit in NEST.
+
+Eight populations of ``iaf_psc_exp`` neurons (L2/3, L4, L5, L6; excitatory and inhibitory),
+connected pathway by pathway with ``fixed_total_number`` (multapses and autapses allowed),
+normally distributed weights and delays, background input as Poisson spike trains or as an
+equivalent DC current, and an optional thalamic burst. The numbers come from
+:mod:`spikeflow.models.pd14_params`; this module only turns them into NEST calls.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from spikeflow.models.network import Network
+from spikeflow.models.pd14_params import (
+    NUM_TH_NEURONS,
+    V0_OPTIMIZED_MEAN,
+    V0_OPTIMIZED_STD,
+    V0_ORIGINAL_MEAN,
+    V0_ORIGINAL_STD,
+    Pd14Derived,
+    Pd14Params,
+    derive,
+)
+
+NEURON_MODEL = "iaf_psc_exp"
+SYNAPSE_MODEL = "static_synapse"
+
+
+def params_from_config(params: Mapping[str, Any]) -> Pd14Derived:
+    """Validated parameters of one run, with all derived quantities."""
+    return derive(Pd14Params.from_config(params))
+
+
+def describe(d: Pd14Derived) -> dict[str, Any]:
+    """Sizes, reference rates and connection counts of the network ``d`` describes.
+
+    Connection counts per synapse model include the background generators' one connection
+    per neuron and the thalamic synapses, but not recording devices (the driver adds those).
+    """
+    n_static = d.total_synapses + int(d.num_th_synapses.sum())
+    if d.params.bg_input == "poisson":
+        n_static += d.total_neurons
+    if d.params.thalamic_input:
+        n_static += NUM_TH_NEURONS  # generator -> parrots
+    return {
+        "populations": [{"name": n, "size": int(s)} for n, s in zip(d.populations, d.num_neurons)],
+        "reference_rates_hz": dict(zip(d.populations, map(float, d.reference_rates))),
+        "connections": {SYNAPSE_MODEL: n_static},
+        "recurrent_synapses": d.total_synapses,
+        "derived": {
+            "num_synapses": d.num_synapses,
+            "ext_indegrees": d.ext_indegrees,
+            "weights_pA": d.weights,
+            "weight_ext_pA": d.weight_ext,
+            "dc_amp_pA": d.dc_amp,
+            "poisson_rates_hz": d.poisson_rates,
+            "num_th_synapses": d.num_th_synapses,
+        },
+    }
+
+
+def create(d: Pd14Derived) -> Network:
+    """Create the neurons and input devices (no connections yet)."""
+    import nest
+
+    p = d.params
+    neuron_defaults = {
+        "E_L": p.E_L,
+        "V_th": p.V_th,
+        "V_reset": p.V_reset,
+        "C_m": p.C_m,
+        "tau_m": p.tau_m,
+        "tau_syn_ex": p.tau_syn,
+        "tau_syn_in": p.tau_syn,
+        "t_ref": p.t_ref,
+    }
+    populations = {}
+    for i, name in enumerate(d.populations):
+        pop = nest.Create(NEURON_MODEL, int(d.num_neurons[i]), params={**neuron_defaults, "I_e": float(d.dc_amp[i])})
+        if p.V0_type == "optimized":
+            pop.V_m = nest.random.normal(V0_OPTIMIZED_MEAN[i], V0_OPTIMIZED_STD[i])
+        else:
+            pop.V_m = nest.random.normal(V0_ORIGINAL_MEAN, V0_ORIGINAL_STD)
+        populations[name] = pop
+
+    devices = {}
+    if p.bg_input == "poisson":
+        devices["background"] = nest.Create("poisson_generator", len(d.populations), params={"rate": d.poisson_rates.tolist()})
+    if p.thalamic_input:
+        devices["thalamus"] = nest.Create("parrot_neuron", NUM_TH_NEURONS)
+        devices["thalamic_drive"] = nest.Create(
+            "poisson_generator",
+            params={"rate": p.th_rate, "start": p.th_start, "stop": p.th_start + p.th_duration},
+        )
+    return Network(populations=populations, devices=devices)
+
+
+def connect(net: Network, d: Pd14Derived) -> None:
+    """Connect recurrent pathways, background and thalamic input."""
+    import nest
+
+    p = d.params
+    pops = list(net.populations.values())
+    for i, target in enumerate(pops):
+        for j, source in enumerate(pops):
+            n_syn = int(d.num_synapses[i, j])
+            if n_syn == 0:
+                continue
+            nest.Connect(
+                source,
+                target,
+                {"rule": "fixed_total_number", "N": n_syn},
+                {
+                    "synapse_model": SYNAPSE_MODEL,
+                    "weight": _signed_normal(nest, d.weights[i, j], p.weight_rel_std),
+                    "delay": _positive_delay(nest, d.delays[i, j], p.delay_rel_std),
+                },
+            )
+    if p.bg_input == "poisson":
+        for i, target in enumerate(pops):
+            nest.Connect(
+                net.devices["background"][i],
+                target,
+                "all_to_all",
+                {"synapse_model": SYNAPSE_MODEL, "weight": d.weight_ext, "delay": p.delay_poisson},
+            )
+    if p.thalamic_input:
+        thalamus = net.devices["thalamus"]
+        nest.Connect(net.devices["thalamic_drive"], thalamus)
+        for i, target in enumerate(pops):
+            if d.num_th_synapses[i] == 0:
+                continue
+            nest.Connect(
+                thalamus,
+                target,
+                {"rule": "fixed_total_number", "N": int(d.num_th_synapses[i])},
+                {
+                    "synapse_model": SYNAPSE_MODEL,
+                    "weight": _signed_normal(nest, d.weight_th, p.weight_rel_std),
+                    "delay": _positive_delay(nest, p.delay_th_mean, p.delay_th_rel_std),
+                },
+            )
+
+
+def _signed_normal(nest: Any, mean: float, rel_std: float) -> Any:
+    """Normal weights around ``mean`` (pA), redrawn until they keep the sign of the mean."""
+    if rel_std == 0:
+        return float(mean)
+    low, high = (0.0, np.inf) if mean >= 0 else (-np.inf, 0.0)
+    return nest.math.redraw(nest.random.normal(mean=float(mean), std=abs(mean * rel_std)), min=low, max=high)
+
+
+def _positive_delay(nest: Any, mean: float, rel_std: float) -> Any:
+    """Normal delays around ``mean`` (ms), redrawn below half a step so they round to >= 1 step."""
+    if rel_std == 0:
+        return float(mean)
+    return nest.math.redraw(
+        nest.random.normal(mean=float(mean), std=float(mean * rel_std)), min=0.5 * nest.resolution, max=np.inf
+    )

@@ -1,0 +1,68 @@
+"""Checks that refuse a run before any time is spent on it.
+
+NEST stores at most 2**27 - 2 connections per virtual process and synapse model; a network
+that exceeds this aborts after minutes of connecting ("at most 134217726 connections supported
+per virtual process and synapse model"). Full-scale PD14 (about 3e8 synapses) therefore needs
+at least 3 virtual processes. These checks compute the load per virtual process from the
+model's own counts and refuse with the number of virtual processes that would work.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+MAX_CONNECTIONS_PER_VP = 134_217_726  # per synapse model, NEST 3.x (2**27 - 2)
+
+
+def max_connections_per_vp(total: int, n_vp: int) -> float:
+    """A high estimate of the largest per-VP share of ``total`` connections.
+
+    Neurons are dealt to virtual processes round-robin and connections live with their target,
+    so each VP holds about ``total / n_vp``; random wiring adds binomial scatter, covered
+    here by six standard deviations.
+    """
+    mean = total / n_vp
+    return mean + 6.0 * math.sqrt(mean * (1.0 - 1.0 / n_vp)) if n_vp > 1 else float(total)
+
+
+def min_virtual_processes(total: int) -> int:
+    """Smallest number of virtual processes whose per-VP share stays under NEST's limit."""
+    n_vp = max(1, math.ceil(total / MAX_CONNECTIONS_PER_VP))
+    while max_connections_per_vp(total, n_vp) > MAX_CONNECTIONS_PER_VP:
+        n_vp += 1
+    return n_vp
+
+
+def check_run(description: Mapping[str, Any], cfg: Mapping[str, Any]) -> None:
+    """Refuse a run that NEST cannot complete as configured.
+
+    Args:
+        description: the model's ``describe()`` output (populations, connections per synapse model).
+        cfg: the run's resolved config.
+
+    Raises:
+        ValueError: one sentence saying what is wrong and what would work.
+    """
+    sim = cfg["simulation"]
+    n_vp = int(sim["ranks"]) * int(sim["threads"])
+    n_neurons = sum(p["size"] for p in description["populations"])
+    connections = dict(description["connections"])
+    # one spike_recorder connection per neuron, static_synapse
+    connections["static_synapse"] = connections.get("static_synapse", 0) + n_neurons
+    for synapse_model, total in connections.items():
+        if max_connections_per_vp(total, n_vp) > MAX_CONNECTIONS_PER_VP:
+            need = min_virtual_processes(total)
+            raise ValueError(
+                f"{total:,} {synapse_model} connections need at least {need} virtual processes "
+                f"(ranks x threads) to stay under NEST's limit of {MAX_CONNECTIONS_PER_VP:,} per "
+                f"virtual process, but simulation.ranks x simulation.threads is {n_vp}"
+            )
+    resolution = float(sim["resolution"])
+    for key in ("t_presim", "t_sim", "progress_interval"):
+        value = float(sim[key])
+        steps = value / resolution
+        if abs(steps - round(steps)) > 1e-6:
+            raise ValueError(
+                f"config key 'simulation.{key}' is {value} ms, not a multiple of the resolution {resolution} ms"
+            )
