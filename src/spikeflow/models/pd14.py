@@ -79,12 +79,15 @@ def create(d: Pd14Derived) -> Network:
     }
     populations = {}
     for i, name in enumerate(d.populations):
-        pop = nest.Create(NEURON_MODEL, int(d.num_neurons[i]), params={**neuron_defaults, "I_e": float(d.dc_amp[i])})
+        # One model copy per population carries its parameters as defaults: setting defaults
+        # once is ~20x cheaper than setting the same values on every node.
+        model = f"pd14_{name}"
+        nest.CopyModel(NEURON_MODEL, model, {**neuron_defaults, "I_e": float(d.dc_amp[i])})
         if p.V0_type == "optimized":
-            pop.V_m = nest.random.normal(V0_OPTIMIZED_MEAN[i], V0_OPTIMIZED_STD[i])
+            v0 = nest.random.normal(V0_OPTIMIZED_MEAN[i], V0_OPTIMIZED_STD[i])
         else:
-            pop.V_m = nest.random.normal(V0_ORIGINAL_MEAN, V0_ORIGINAL_STD)
-        populations[name] = pop
+            v0 = nest.random.normal(V0_ORIGINAL_MEAN, V0_ORIGINAL_STD)
+        populations[name] = nest.Create(model, int(d.num_neurons[i]), params={"V_m": v0})
 
     devices = {}
     if p.bg_input == "poisson":
