@@ -6,6 +6,8 @@ Commands::
     spikeflow resolve  CONFIG --run ID --out F  write one run's resolved config (simulation part)
     spikeflow simulate --config F --out S.h5    run one simulation, write its spikes file
     spikeflow analyze rates S.h5 --out-dir D    rates, irregularity, synchrony, correlations + figures
+    spikeflow analyze scaling S.h5... --out-dir D  phase times, real-time factor, speed-up, efficiency
+    spikeflow analyze memory S.h5... --out-dir D   memory per rank and phase, fitted memory model
     spikeflow info S.h5                         summary of a spikes file
 
 Errors print one sentence on stderr and exit with status 2; nothing half-written is left behind.
@@ -76,6 +78,16 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--silent-below-hz", type=float, help="flag populations slower than this, spikes/s (default 0.1)")
     r.add_argument("--runaway-above-hz", type=float, help="flag populations faster than this, spikes/s (default 50)")
     r.set_defaults(func=_cmd_analyze_rates)
+
+    sc = analyses.add_parser("scaling", help="time per phase, real-time factor, speed-up and efficiency across runs")
+    sc.add_argument("spikes", type=Path, nargs="+", help="spikes files of the runs to compare")
+    sc.add_argument("--out-dir", required=True, type=Path, help="directory for scaling.csv, scaling.json and figures")
+    sc.set_defaults(func=_cmd_analyze_scaling)
+
+    me = analyses.add_parser("memory", help="memory per rank and phase, fitted memory model and its predictions")
+    me.add_argument("spikes", type=Path, nargs="+", help="spikes files of runs of different sizes")
+    me.add_argument("--out-dir", required=True, type=Path, help="directory for memory.csv, memory.json, memory_model.json and figures")
+    me.set_defaults(func=_cmd_analyze_memory)
 
     p = sub.add_parser("info", help="summary of a spikes file")
     p.add_argument("spikes", type=Path)
@@ -148,6 +160,25 @@ def _cmd_analyze_rates(args: argparse.Namespace) -> int:
     rows = analyze_rates(args.spikes, args.out_dir, **options)
     thresholds = {k: options[k] for k in ("silent_below_hz", "runaway_above_hz") if k in options}
     print(format_table(rows, **thresholds))
+    return 0
+
+
+def _cmd_analyze_scaling(args: argparse.Namespace) -> int:
+    from spikeflow.analysis.scaling import analyze_scaling
+
+    result = analyze_scaling(args.spikes, args.out_dir)
+    print(f"{len(args.spikes)} run(s): {result.get('series')} scaling ({result.get('reason')}); tables and figures in {args.out_dir}")
+    return 0
+
+
+def _cmd_analyze_memory(args: argparse.Namespace) -> int:
+    from spikeflow.analysis.memory import analyze_memory
+
+    result = analyze_memory(args.spikes, args.out_dir)
+    if result.get("model_error"):
+        print(f"no memory model: {result['model_error']}")
+    if result.get("prediction_markdown"):
+        print(result["prediction_markdown"])
     return 0
 
 

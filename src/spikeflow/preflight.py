@@ -66,3 +66,22 @@ def check_run(description: Mapping[str, Any], cfg: Mapping[str, Any]) -> None:
             raise ValueError(
                 f"config key 'simulation.{key}' is {value} ms, not a multiple of the resolution {resolution} ms"
             )
+
+
+def nest_has_mpi() -> bool | None:
+    """Whether the NEST importable here was built with MPI (None if NEST cannot be imported).
+
+    Asked in a subprocess so that the caller (e.g. Snakemake building its DAG) neither loads
+    NEST nor initialises MPI.
+    """
+    import os
+    import subprocess
+    import sys
+
+    probe = "import nest; print(int(nest.GetKernelStatus('build_info')['have_mpi']))"
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env={**os.environ, "PYNEST_QUIET": "1"}
+    )
+    if proc.returncode != 0:
+        return None
+    return proc.stdout.strip().splitlines()[-1:] == ["1"]

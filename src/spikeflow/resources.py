@@ -8,6 +8,7 @@ requests and a run that cannot fit is refused before it is queued.
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 from spikeflow.models import get_model
@@ -16,6 +17,7 @@ from spikeflow.models import get_model
 BASE_MB = 400.0  # Python + NEST kernel per rank
 BYTES_PER_CONNECTION = 48.0  # static_synapse with target and delay bookkeeping, incl. construction peak
 BYTES_PER_NEURON = 1500.0  # iaf_psc_exp state, buffers and recorder events
+HEADROOM = 1.15  # a job asks for 15 % more than the estimate: Slurm kills a job over its --mem
 
 
 def describe_run(run_config: dict[str, Any]) -> dict[str, Any]:
@@ -25,30 +27,67 @@ def describe_run(run_config: dict[str, Any]) -> dict[str, Any]:
 
 
 def estimate_memory_mb(description: dict[str, Any], ranks: int) -> int:
-    """Peak memory of the whole job (all ranks), MB."""
+    """Memory to request for the whole job (all ranks), MB: the estimated peak plus headroom.
+
+    Measured: full-scale PD14 peaks at 15,143 MB on NEST 3.10 (bench/README.md).
+    """
     neurons = sum(p["size"] for p in description["populations"])
     connections = sum(description["connections"].values()) + neurons  # + recorder connections
-    return int(math.ceil(ranks * BASE_MB + (connections * BYTES_PER_CONNECTION + neurons * BYTES_PER_NEURON) / 1e6))
+    peak = ranks * BASE_MB + (connections * BYTES_PER_CONNECTION + neurons * BYTES_PER_NEURON) / 1e6
+    return int(math.ceil(HEADROOM * peak))
 
 
 def estimate_runtime_min(description: dict[str, Any], sim: dict[str, Any]) -> int:
-    """Generous wall-time estimate in minutes: construction plus simulation, at least 10."""
+    """Generous wall-time estimate in minutes: three times the expected time, at least 10.
+
+    Calibrated on full-scale PD14 with NEST 3.10 on 2 cores (bench/README.md): connecting costs
+    about 0.8 us per connection and core, simulating about 1.2 us per connection, core and
+    second of model time. Virtual processes are taken as cores.
+    """
     connections = sum(description["connections"].values())
     vps = int(sim["ranks"]) * int(sim["threads"])
     model_seconds = (float(sim["t_presim"]) + float(sim["t_sim"])) / 1000.0
-    build_min = connections / 2e6 / vps / 60.0
-    sim_min = model_seconds * connections / 1e6 / vps / 60.0
-    return int(max(10, math.ceil(2 * (build_min + sim_min))))
+    seconds = connections * (0.8e-6 + 1.2e-6 * model_seconds) / vps
+    return int(max(10, math.ceil(3 * seconds / 60.0)))
 
 
 def run_resources(run: Any) -> dict[str, int]:
-    """Snakemake resources of one run's simulate job: ``mem_mb`` and ``runtime`` (minutes)."""
+    """Snakemake resources of one run's simulate job: ``mem_mb`` and ``runtime`` (minutes).
+
+    The config's ``resources.mem_mb`` and ``resources.runtime`` replace the estimates.
+    """
     description = describe_run(run.config)
     sim = run.config["simulation"]
+    given = run.config.get("resources", {})
     return {
-        "mem_mb": estimate_memory_mb(description, int(sim["ranks"])),
-        "runtime": estimate_runtime_min(description, sim),
+        "mem_mb": int(given.get("mem_mb") or estimate_memory_mb(description, int(sim["ranks"]))),
+        "runtime": int(given.get("runtime") or estimate_runtime_min(description, sim)),
     }
+
+
+def machine_memory_mb() -> int:
+    """Physical memory of this machine in MB."""
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e6)
+
+
+def check_fits(run: Any, resources: dict[str, int]) -> None:
+    """Refuse a run whose memory request exceeds what its nodes have.
+
+    Raises:
+        ConfigError: one sentence with the estimate, the nodes' memory and what to change.
+    """
+    from spikeflow.config import ConfigError
+
+    given = run.config.get("resources", {})
+    node_mb = int(given.get("node_memory_mb") or machine_memory_mb())
+    nodes = int(given.get("nodes", 1))
+    if resources["mem_mb"] > node_mb * nodes:
+        source = "requests" if given.get("mem_mb") else "needs an estimated"
+        raise ConfigError(
+            f"run {run.run_id} {source} {resources['mem_mb']:,} MB of memory, more than its "
+            f"{nodes} node(s) of {node_mb:,} MB (resources.node_memory_mb); use a smaller network, "
+            "more nodes (resources.nodes, with simulation.ranks), or a bigger node"
+        )
 
 
 def rates_flags(run: Any) -> str:

@@ -84,6 +84,7 @@ def simulate(
         with phases.phase(phase):
             nest_spikes[phase] = _run_in_chunks(nest, phase, float(sim[key]), float(sim["progress_interval"]), say)
 
+    collect_start = time.perf_counter()
     local = {name: _local_spikes(rec, net.populations[name]) for name, rec in recorders.items()}
     rank_info = {
         "rank": kernel["rank"],
@@ -98,6 +99,7 @@ def simulate(
     gathered, per_rank = _gather(local, rank_info, kernel["num_ranks"])
     if kernel["rank"] != 0:
         return None
+    collect_s = time.perf_counter() - collect_start
 
     sizes = {p["name"]: p["size"] for p in description["populations"]}
     populations = [
@@ -126,13 +128,14 @@ def simulate(
         "reference_rates_hz": description.get("reference_rates_hz", {}),
         "spike_counts": counts,
         "num_connections": sum(int(r["kernel"].get("num_connections", 0)) for r in per_rank),
+        "collect_s": collect_s,  # reading the recorders and gathering all ranks' spikes on rank 0
         "config": dict(cfg),
         "model_description": description,
         "per_rank": per_rank,
     }
     path = write_spikes(out, populations, metadata)
     total = sum(counts.values())
-    say(f"wrote {total:,} spikes of {len(populations)} populations to {path}")
+    say(f"wrote {total:,} spikes of {len(populations)} populations to {path} (collected in {collect_s:.2f} s)")
     return path
 
 

@@ -1,11 +1,13 @@
 # Config validation (before any job starts) and the small lookups the rules need.
 import json
 import os
+import re
 
 from snakemake.exceptions import WorkflowError
 
 from spikeflow.config import ConfigError, load_study
-from spikeflow.resources import rates_flags, run_resources
+from spikeflow.preflight import nest_has_mpi
+from spikeflow.resources import check_fits, rates_flags, run_resources
 
 try:
     STUDY = load_study(config)
@@ -14,10 +16,32 @@ except ConfigError as err:
 
 RESULTS = f"results/{STUDY.name}"
 RUNS = {run.run_id: run for run in STUDY.runs}
+RESOURCES = {run_id: run_resources(run) for run_id, run in RUNS.items()}
+try:
+    for run_id, run in RUNS.items():
+        check_fits(run, RESOURCES[run_id])
+except ConfigError as err:
+    raise WorkflowError(f"invalid config: {err}") from None
+
+
+onstart:
+    # before any job, not on dry runs: MPI runs need a NEST built with MPI
+    mpi_runs = [run_id for run_id, run in RUNS.items() if run.ranks > 1]
+    if mpi_runs and nest_has_mpi() is False:
+        raise WorkflowError(
+            f"run {mpi_runs[0]} asks for {RUNS[mpi_runs[0]].ranks} MPI ranks, but the NEST installed "
+            "here has no MPI; build it with containers/build-nest.sh (or run inside the Apptainer image)"
+        )
 
 
 wildcard_constraints:
     run="|".join(map(str, RUNS)),
+
+
+def runs_pattern(mpi):
+    """Regex of the run ids simulated with (mpi=True) or without MPI; never matches if none."""
+    ids = [run_id for run_id, run in RUNS.items() if (run.ranks > 1) == mpi]
+    return "|".join(map(re.escape, ids)) if ids else "(?!)"
 
 
 def run_config_json(wildcards):

@@ -1,4 +1,6 @@
-# One NEST simulation per run of the study.
+# One NEST simulation per run of the study: `simulate` for single-rank runs (threads only),
+# `simulate_mpi` for runs with simulation.ranks > 1 (the `mpi` resource names the launcher;
+# clusters set it in their profile, e.g. `srun`).
 
 
 rule run_config:
@@ -15,6 +17,8 @@ rule run_config:
 
 
 rule simulate:
+    wildcard_constraints:
+        run=runs_pattern(mpi=False),
     input:
         config=f"{RESULTS}/{{run}}/config.yaml",
     output:
@@ -23,9 +27,32 @@ rule simulate:
         f"{RESULTS}/{{run}}/logs/simulate.log",
     threads: lambda wildcards: RUNS[wildcards.run].threads
     resources:
-        mem_mb=lambda wildcards: run_resources(RUNS[wildcards.run])["mem_mb"],
-        runtime=lambda wildcards: run_resources(RUNS[wildcards.run])["runtime"],
+        mem_mb=lambda wildcards: RESOURCES[wildcards.run]["mem_mb"],
+        runtime=lambda wildcards: RESOURCES[wildcards.run]["runtime"],
     conda:
         "../envs/spikeflow.yaml"
     shell:
         "spikeflow simulate --config {input.config} --out {output.spikes} --run-id {wildcards.run} 2>&1 | tee {log}"
+
+
+rule simulate_mpi:
+    wildcard_constraints:
+        run=runs_pattern(mpi=True),
+    input:
+        config=f"{RESULTS}/{{run}}/config.yaml",
+    output:
+        spikes=f"{RESULTS}/{{run}}/spikes.h5",
+    log:
+        f"{RESULTS}/{{run}}/logs/simulate.log",
+    threads: lambda wildcards: RUNS[wildcards.run].threads
+    resources:
+        mpi="mpirun --bind-to none",
+        tasks=lambda wildcards: RUNS[wildcards.run].ranks,
+        mem_mb=lambda wildcards: RESOURCES[wildcards.run]["mem_mb"],
+        runtime=lambda wildcards: RESOURCES[wildcards.run]["runtime"],
+    conda:
+        "../envs/spikeflow.yaml"
+    shell:
+        "export SRUN_CPUS_PER_TASK={threads}; "
+        "{resources.mpi} -n {resources.tasks} spikeflow simulate --config {input.config} "
+        "--out {output.spikes} --run-id {wildcards.run} 2>&1 | tee {log}"

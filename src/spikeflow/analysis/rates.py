@@ -11,10 +11,7 @@ the terminal.
 
 from __future__ import annotations
 
-import csv
 import inspect
-import io
-import json
 import math
 import os
 from pathlib import Path
@@ -23,8 +20,8 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from spikeflow.analysis import spiketrains as st
-from spikeflow.io.atomic import atomic_path
 from spikeflow.io.spikes import SpikeData, read_spikes
+from spikeflow.io.tables import to_json_value, write_csv, write_json  # to_json_value: re-exported
 
 __all__ = ["COLUMNS", "population_table", "analyze_rates", "format_table", "to_json_value"]
 
@@ -181,44 +178,8 @@ def population_table(
     return rows
 
 
-def to_json_value(value: Any) -> Any:
-    """Recursively convert numpy scalars/arrays to Python and NaN/inf to None."""
-    if isinstance(value, Mapping):
-        return {str(k): to_json_value(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [to_json_value(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def _public(row: Mapping[str, Any]) -> dict[str, Any]:
     return {key: row.get(key) for key in COLUMNS}
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-
-
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return "" if not math.isfinite(value) else repr(value)
-    return value
-
-
-def rows_to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
-    """The table as CSV text: header :data:`COLUMNS`, empty cells for NaN/None."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([_csv_cell(row.get(key)) for key in COLUMNS])
-    return buffer.getvalue()
 
 
 def analyze_rates(
@@ -270,7 +231,7 @@ def analyze_rates(
         plots.rate_boxplot(data, out_dir / "rate_boxplot.png", t_window=(t0, t1))
         plots.rates_vs_reference(rows, out_dir / "rates_vs_reference.png")
 
-    _atomic_write_text(out_dir / "rates.csv", rows_to_csv(rows))
+    write_csv(out_dir / "rates.csv", rows, COLUMNS)
     document = {
         "run_id": data.metadata.get("run_id"),
         "model": data.metadata.get("model"),
@@ -280,8 +241,7 @@ def analyze_rates(
         "populations": [_public(row) for row in rows],
         "flags": {row["population"]: row["flag"] for row in rows if row["flag"] != "ok"},
     }
-    text = json.dumps(to_json_value(document), indent=2, allow_nan=False) + "\n"
-    _atomic_write_text(out_dir / "rates.json", text)
+    write_json(out_dir / "rates.json", document)
     return rows
 
 

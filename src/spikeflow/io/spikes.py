@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -110,6 +111,7 @@ def write_spikes(
     Returns:
         The path written.
     """
+    start = time.perf_counter()
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         group = f.create_group("spikes")
         for pop in populations:
@@ -120,7 +122,9 @@ def write_spikes(
             ts = g.create_dataset("timestamps", data=pop.times.astype(np.float64))
             ts.attrs["units"] = "ms"
             g.create_dataset("node_ids", data=pop.node_ids.astype(np.uint64))
-        _write_metadata(f.create_group("metadata"), metadata)
+        meta = f.create_group("metadata")
+        _write_metadata(meta, metadata)
+        meta.attrs["write_s"] = time.perf_counter() - start  # how long writing this file took
     return Path(path)
 
 

@@ -1,8 +1,9 @@
 """Figures of the rates analysis: spike raster, rate box plot, rates versus reference.
 
 Every function draws one figure, saves it as PNG (150 dpi) atomically (temporary name
-beside the target, then ``os.replace``) and closes it. Populations appear in model order
-from top to bottom, as in the figures of Potjans & Diesmann (2014).
+beside the target, then ``os.replace``; :func:`spikeflow.plots.common.save_figure`) and
+closes it. Populations appear in model order from top to bottom, as in the figures of
+Potjans & Diesmann (2014).
 """
 
 from __future__ import annotations
@@ -13,21 +14,19 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import matplotlib
+import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import ScalarFormatter
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import ScalarFormatter  # noqa: E402
+from spikeflow.analysis.spiketrains import per_neuron_rates
+from spikeflow.io.spikes import SpikeData
+from spikeflow.plots.common import pyplot, save_figure
 
-from spikeflow.analysis.spiketrains import per_neuron_rates  # noqa: E402
-from spikeflow.io.atomic import atomic_path
-from spikeflow.io.spikes import SpikeData  # noqa: E402
+plt = pyplot()  # matplotlib.pyplot on the Agg backend
 
 __all__ = ["raster", "rate_boxplot", "rates_vs_reference"]
 
-DPI = 150
 EXCITATORY_COLOR = "#2166ac"
 INHIBITORY_COLOR = "#b2182b"
 REFERENCE_COLOR = "#bdbdbd"
@@ -38,15 +37,6 @@ RASTER_NEURON_BUDGET = 2000
 RASTER_DEFAULT_MS = 200.0
 #: Rate box plots switch to a symlog axis beyond this spread (see rate_boxplot).
 SYMLOG_FACTOR = 5.0
-
-
-def _save(fig, path: str | os.PathLike) -> Path:
-    try:
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=DPI, format="png")
-    finally:
-        plt.close(fig)
-    return Path(path)
 
 
 def _colors(names: Sequence[str]) -> list[str]:
@@ -138,7 +128,7 @@ def raster(
     run = _run_label(data)
     ax.set_title(f"{run}: {title}" if run else title)
     ax.spines[["top", "right"]].set_visible(False)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _boxplot_orientation() -> dict[str, Any]:
@@ -245,7 +235,7 @@ def rate_boxplot(
         framealpha=0.9,
     )
     ax.spines[["top", "right"]].set_visible(False)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _finite(value: Any) -> float:
@@ -347,4 +337,4 @@ def rates_vs_reference(rows: Iterable[Mapping[str, Any]], path: str | os.PathLik
     ax.grid(axis="y", color="0.9")
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -1,0 +1,217 @@
+"""The memory analysis and fitted memory model on synthetic run metadata (no NEST)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+
+from spikeflow.analysis.costs import run_costs
+from spikeflow.analysis.memory import (
+    PD14_REFERENCE_MB,
+    PD14_SCALES,
+    PER_RANK_COLUMNS,
+    PREDICTION_COLUMNS,
+    MemoryModel,
+    analyze_memory,
+    fit_memory_model,
+    memory_per_rank,
+    pd14_prediction,
+    pd14_size,
+    prediction_markdown,
+)
+from tests.unit.synthetic_runs import PNG_MAGIC, strict_json, write_runs
+
+# true model: 300 MB + 2 kB per neuron + 48 B per connection (per rank)
+A, B, C = 300.0, 2.0 / 1024, 48.0 / 1024**2
+# (neurons, connections) of PD14-like networks; connections grow faster than neurons
+SIZES = [(7717, 3_004_241), (15_435, 11_986_109), (23_000, 27_000_000), (38_586, 74_797_411)]
+HELD_OUT = (77_169, 299_035_306)
+
+
+def true_mb(n, k, ranks=1):
+    return A + B * n / ranks + C * k / ranks
+
+
+def make_metadata(run_id, n_neurons, n_connections, ranks=1, peak_mb=None, seed=1, model="toy", params=None,
+                  nest_version="3.10.0"):
+    """Metadata whose largest rank peaks at ``peak_mb`` (default: the true model), others 10 % lower."""
+    peak_mb = true_mb(n_neurons, n_connections, ranks) if peak_mb is None else peak_mb
+    per_rank = []
+    for r in range(ranks):
+        peak_kb = peak_mb * 1024 * (1.0 if r == 0 else 0.9)
+        phases = {
+            p: {"wall_s": 1.0, "vmsize_kb": 2 * peak_kb * f, "peak_rss_kb": peak_kb * f}
+            for p, f in (("create", 0.3), ("connect", 1.0), ("presimulate", 1.0), ("simulate", 1.0))
+        }
+        per_rank.append({"rank": r, "host": f"node{r}", "phases": phases,
+                         "memory_start": {"vmsize_kb": 0.5 * peak_kb, "peak_rss_kb": 0.2 * peak_kb}, "kernel": {}})
+    n_e = int(0.8 * n_neurons)
+    return {
+        "model": model,
+        "run_id": run_id,
+        "seed": seed,
+        "num_ranks": ranks,
+        "threads_per_rank": 1,
+        "virtual_processes": ranks,
+        "t_presim_ms": 100.0,
+        "t_sim_ms": 1000.0,
+        "nest_version": nest_version,
+        "populations": [{"name": "E", "size": n_e}, {"name": "I", "size": n_neurons - n_e}],
+        "spike_counts": {"E": 0, "I": 0},
+        "num_connections": n_connections,
+        "config": {"model": model, "params": dict(params or {"size": n_neurons})},
+        "per_rank": per_rank,
+    }
+
+
+def exact_records():
+    records = [run_costs(make_metadata(f"s{i}", n, k)) for i, (n, k) in enumerate(SIZES)]
+    records.append(run_costs(make_metadata("s1-2ranks", *SIZES[1], ranks=2)))
+    return records
+
+
+def test_exact_data_recovers_coefficients():
+    model = fit_memory_model(exact_records())
+    assert model.base_mb == pytest.approx(A, rel=1e-6)
+    assert model.mb_per_neuron == pytest.approx(B, rel=1e-6)
+    assert model.mb_per_connection == pytest.approx(C, rel=1e-6)
+    assert model.max_abs_residual_mb < 1e-6
+    assert len(model.residuals_mb) == 5
+    # a held-out larger network, on one and on four ranks
+    assert model.predict_mb(*HELD_OUT) == pytest.approx(true_mb(*HELD_OUT), rel=1e-6)
+    assert model.predict_mb(*HELD_OUT, ranks=4) == pytest.approx(true_mb(*HELD_OUT, ranks=4), rel=1e-6)
+    assert model.fitted_on["n_sizes"] == 5
+    assert model.fitted_on["nest_versions"] == ["3.10.0"]
+    assert model.fitted_on["ranges"]["ranks"] == [1, 2]
+    assert model.fitted_on["ranges"]["n_neurons"] == [7717, 38_586]
+
+
+def test_noisy_data_within_tolerance():
+    rng = np.random.default_rng(7)
+    records = []
+    for i, (n, k) in enumerate(SIZES):
+        for seed in range(3):
+            noisy = true_mb(n, k) + rng.normal(0, 5.0)
+            records.append(run_costs(make_metadata(f"s{i}-{seed}", n, k, peak_mb=noisy, seed=seed)))
+    model = fit_memory_model(records)
+    assert model.mb_per_connection == pytest.approx(C, rel=0.05)
+    assert model.base_mb == pytest.approx(A, abs=30.0)
+    assert model.rmse_mb < 10.0
+    assert model.predict_mb(*HELD_OUT) == pytest.approx(true_mb(*HELD_OUT), rel=0.05)
+
+
+def test_coefficients_are_non_negative():
+    # memory that falls with connections would need c < 0: nnls clamps it at 0
+    records = [run_costs(make_metadata(f"d{i}", n, k, peak_mb=1000.0 - k / 1e6)) for i, (n, k) in enumerate(SIZES)]
+    model = fit_memory_model(records)
+    assert min(model.base_mb, model.mb_per_neuron, model.mb_per_connection) >= 0.0
+
+
+def test_too_few_sizes_is_a_clear_error():
+    records = [run_costs(make_metadata(f"r{s}", *SIZES[0], seed=s)) for s in range(3)]
+    records.append(run_costs(make_metadata("other", *SIZES[1])))
+    with pytest.raises(ValueError, match="at least 3 different sizes per rank, got 2"):
+        fit_memory_model(records)
+
+
+def test_proportional_sizes_are_an_error():
+    records = [run_costs(make_metadata(f"p{n}", n, 100 * n)) for n in (1000, 2000, 4000)]
+    with pytest.raises(ValueError, match="in proportion"):
+        fit_memory_model(records)
+
+
+def test_model_dict_round_trip():
+    model = fit_memory_model(exact_records())
+    data = json.loads(json.dumps(model.to_dict(), allow_nan=False))
+    again = MemoryModel.from_dict(data)
+    assert again == model
+    assert data["bytes_per_connection"] == pytest.approx(48.0, rel=1e-6)
+    slim = MemoryModel.from_dict(model.to_dict(residuals=False))
+    assert slim.residuals_mb == [] and slim.base_mb == model.base_mb
+    with pytest.raises(ValueError, match="fit failed"):
+        MemoryModel.from_dict({"fitted": False, "error": "too few sizes"})
+
+
+def test_memory_per_rank_rows():
+    rows = memory_per_rank(make_metadata("two", *SIZES[0], ranks=2))
+    assert len(rows) == 2 * 5
+    assert set(rows[0]) == set(PER_RANK_COLUMNS)
+    last = [r for r in rows if r["rank"] == 1 and r["point"] == "simulate"][0]
+    assert last["peak_rss_mb"] == pytest.approx(0.9 * true_mb(*SIZES[0], ranks=2))
+    assert last["connections_per_rank"] == SIZES[0][1] / 2
+
+
+def test_pd14_prediction_table():
+    model = MemoryModel(A, B, C)
+    measured = run_costs(make_metadata("pd14-0.1", *pd14_size(0.1), peak_mb=555.0, model="pd14",
+                                       params={"N_scaling": 0.1, "K_scaling": 0.1}))
+    rows = pd14_prediction(model, records=[measured])
+    assert [r["scale"] for r in rows] == list(PD14_SCALES)
+    assert [r["reference_mb"] for r in rows] == [490.0, 1200.0, 4400.0, 14000.0]
+    full = rows[-1]
+    assert full["neurons"] == 77_169
+    assert full["connections"] > 298_880_968  # recurrent synapses plus devices
+    assert full["predicted_mb"] == pytest.approx(true_mb(full["neurons"], full["connections"]))
+    assert rows[0]["measured_mb"] == pytest.approx(555.0)
+    assert math.isnan(rows[1]["measured_mb"])
+    text = prediction_markdown(rows)
+    lines = text.splitlines()
+    assert len(lines) == 2 + 4 and lines[0].startswith("| N_scaling = K_scaling |")
+    assert "| 0.1 | 1 | 7,717 |" in lines[2] and lines[2].endswith("| 555 | 490 |")
+    assert "| – |" in lines[3]  # no measurement at 0.2
+
+
+def test_analyze_memory_pd14_end_to_end(tmp_path):
+    metas = []
+    for scale in (0.02, 0.05, 0.1):
+        n, k = pd14_size(scale)
+        params = {"N_scaling": scale, "K_scaling": scale, "bg_input": "poisson"}
+        metas.append(make_metadata(f"pd14-{scale}", n, k, model="pd14", params=params))
+    n, k = pd14_size(0.05)
+    metas.append(make_metadata("pd14-0.05-2ranks", n, k, ranks=2, model="pd14",
+                               params={"N_scaling": 0.05, "K_scaling": 0.05, "bg_input": "poisson"}))
+    out = tmp_path / "memory"
+    document = analyze_memory(write_runs(tmp_path / "runs", metas), out)
+
+    model = MemoryModel.from_dict(strict_json(out / "memory_model.json"))
+    assert model.base_mb == pytest.approx(A, rel=1e-6)
+    assert model.mb_per_connection == pytest.approx(C, rel=1e-6)
+    assert model.fitted_on["run_ids"] == [m["run_id"] for m in metas]
+
+    data = strict_json(out / "memory.json")
+    assert data["model_error"] is None and data["model"]["base_mb"] == pytest.approx(A, rel=1e-6)
+    assert len(data["per_rank"]) == (3 + 2) * 5
+    assert [r["residual_mb"] for r in data["runs"]] == pytest.approx([0.0] * 4, abs=1e-6)
+    assert "| 1 | 1 | 77,169 |" in data["prediction_markdown"]
+    assert document["prediction"][-1]["predicted_mb"] == pytest.approx(true_mb(*pd14_size(1.0)), rel=1e-6)
+
+    with open(out / "memory_prediction.csv", newline="") as f:
+        reader = csv.DictReader(f)
+        rows = list(reader)
+    assert reader.fieldnames == PREDICTION_COLUMNS
+    assert [float(r["reference_mb"]) for r in rows] == list(PD14_REFERENCE_MB.values())
+    assert float(rows[0]["measured_mb"]) == pytest.approx(true_mb(*pd14_size(0.1)))
+    assert rows[1]["measured_mb"] == ""
+    with open(out / "memory.csv", newline="") as f:
+        reader = csv.DictReader(f)
+        assert reader.fieldnames == PER_RANK_COLUMNS
+        assert len(list(reader)) == 25
+    png = (out / "memory.png").read_bytes()
+    assert png.startswith(PNG_MAGIC) and len(png) > 5000
+
+
+def test_analyze_memory_without_enough_sizes(tmp_path):
+    metas = [make_metadata("a", *SIZES[0]), make_metadata("b", *SIZES[1])]
+    out = tmp_path / "memory"
+    document = analyze_memory(write_runs(tmp_path, metas), out, predict=[{"n_neurons": 100, "n_connections": 10_000}])
+    assert document["model"] is None and "at least 3 different sizes" in document["model_error"]
+    saved = strict_json(out / "memory_model.json")
+    assert saved["fitted"] is False and "at least 3" in saved["error"]
+    data = strict_json(out / "memory.json")
+    assert data["prediction"][0]["predicted_mb"] is None
+    assert (out / "memory.png").read_bytes().startswith(PNG_MAGIC)
+    assert (out / "memory_prediction.csv").exists()
