@@ -4,7 +4,9 @@
 #   tests/cluster/local-slurm.sh start DIR   write DIR/slurm.conf, start munged, slurmctld, slurmd
 #   tests/cluster/local-slurm.sh stop DIR    stop the daemons started from DIR
 #
-# Then `export SLURM_CONF=DIR/slurm.conf` points sbatch/squeue/srun at it. Needs root and
+# The config is also linked at /etc/slurm/slurm.conf, where srun inside a job looks for it
+# (Snakemake's jobstep executor drops SLURM_CONF from the job's environment); the script
+# refuses to replace a slurm.conf of another cluster. Needs root and
 # `apt-get install slurm-wlm munge` (the .ci/run script does both). No accounting daemon:
 # Snakemake's Slurm executor polls with `--slurm-status-command squeue`, which needs
 # MinJobAge >= 120 s (set here).
@@ -15,10 +17,13 @@ mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
 conf="$dir/slurm.conf"
 
+etc_conf=/etc/slurm/slurm.conf
+
 stop() {
     for pidfile in "$dir/slurmd.pid" "$dir/slurmctld.pid"; do
         [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
     done
+    if [ -L "$etc_conf" ] && [ "$(readlink "$etc_conf")" = "$conf" ]; then rm -f "$etc_conf"; fi
     sleep 1
 }
 
@@ -47,6 +52,10 @@ host="$(hostname -s)"
 cpus="$(nproc)"
 mem_mb=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 1024 ))
 mkdir -p "$dir/state" "$dir/spool"
+if [ -e "$etc_conf" ] && ! grep -q '^ClusterName=spikeflow-test' "$etc_conf"; then
+    echo "local-slurm.sh: $etc_conf belongs to another Slurm cluster; not starting a test cluster here" >&2
+    exit 1
+fi
 cat > "$conf" <<CONF
 ClusterName=spikeflow-test
 SlurmctldHost=$host
@@ -76,6 +85,8 @@ PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE OverSubscribe=NO St
 CONF
 
 stop
+mkdir -p /etc/slurm
+ln -sfn "$conf" "$etc_conf"
 export SLURM_CONF="$conf"
 slurmctld -f "$conf"
 slurmd -f "$conf"

@@ -2,6 +2,7 @@
 the shipped profile, an MPI job with 2 tasks, and a job cancelled mid-run."""
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -62,9 +63,10 @@ def test_profile_runs_a_study_with_an_mpi_job_through_slurm(slurm, workdir):
         np.testing.assert_array_equal(mpi.populations[name].times, pop.times)
     for run in ("ranks2-threads1", "ranks1-threads2"):
         assert (results / run / "rates" / "rates.json").exists()
-    # the jobs really went through Slurm: the executor's logs name the rules
-    logs = list((workdir / "results" / "slurm-logs").rglob("*.log"))
-    assert any("simulate_mpi" in str(p) for p in logs) or "sbatch" in out or "Submitted" in out, out
+    # the jobs really went through Slurm, the MPI simulation among them
+    assert re.search(r"submitted with SLURM jobid \d+ \(log: \S*rule_simulate_mpi/", out), out
+    assert re.search(r"submitted with SLURM jobid \d+ \(log: \S*rule_simulate/", out), out
+    assert mpi.metadata["per_rank"][0]["host"] and len(mpi.metadata["per_rank"]) == 2
 
 
 def test_cancelled_job_leaves_nothing_that_looks_finished(slurm, workdir):
