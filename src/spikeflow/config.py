@@ -38,6 +38,7 @@ class Run:
 
     run_id: str
     config: dict[str, Any]
+    series: str = ""
 
     @property
     def threads(self) -> int:
@@ -93,11 +94,12 @@ def load_study(config: Mapping[str, Any] | str | Path) -> Study:
     base = validate(raw, _schema("study"))
     runs = []
     seen: dict[str, str] = {}
-    for run_id, cfg in _expand_sweep(base):
+    for run_id, series, cfg in _expand_sweep(base):
         if run_id in seen:
             raise ConfigError(f"sweep gives two runs the same name {run_id!r}; make the swept values distinct")
         seen[run_id] = run_id
-        runs.append(resolve_run(cfg, run_id))
+        run = resolve_run(cfg, run_id)
+        runs.append(Run(run.run_id, run.config, series))
     return Study(name=base["study"], runs=tuple(runs))
 
 
@@ -165,19 +167,27 @@ def _schema(name: str) -> dict[str, Any]:
     return yaml.safe_load(text)
 
 
-def _expand_sweep(base: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+def _expand_sweep(base: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Yield (run id, series label, config) for every combination of the sweep."""
     sweep = base.get("sweep") or {}
     if not sweep:
-        yield f"seed{base['simulation']['seed']}", base
+        yield f"seed{base['simulation']['seed']}", "", base
         return
     keys = list(sweep)
     for values in itertools.product(*(sweep[k] for k in keys)):
         cfg = copy.deepcopy(base)
-        labels = []
+        labels, series = [], ""
         for key, value in zip(keys, values):
-            _set_path(cfg, key, value)
-            labels.append(_label(key, value))
-        yield "_".join(labels), cfg
+            if key == "cases":
+                case = dict(value)
+                series = case.pop("series", "")
+                for section, part in case.items():
+                    _set_path(cfg, section, part)
+                labels.append("-".join([series] * bool(series) + [_label(s, v) for s, v in case.items()]))
+            else:
+                _set_path(cfg, key, value)
+                labels.append(_label(key, value))
+        yield "_".join(labels), series, cfg
 
 
 def _set_path(cfg: dict[str, Any], dotted: str, value: Any) -> None:

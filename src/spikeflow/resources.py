@@ -1,19 +1,24 @@
 """What a run asks of the machine or the scheduler, and the per-run options the rules pass on.
 
-Estimates are deliberately simple first-order models (refined by the memory analysis of
-issue 4); they set Snakemake's ``mem_mb`` and ``runtime`` so that Slurm gets realistic
-requests and a run that cannot fit is refused before it is queued.
+Memory comes from the memory model fitted by ``spikeflow analyze memory`` on the runs of
+``workflow/config/memory.yaml`` (shipped as ``spikeflow/models/memory_model.json``: peak memory
+per rank = a + b x neurons per rank + c x connections per rank); runtime from a calibrated
+first-order estimate. They set Snakemake's ``mem_mb`` and ``runtime`` so that Slurm gets
+realistic requests and a run that cannot fit is refused before it is queued.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 from spikeflow.models import get_model
 
-# First-order memory model of NEST 3.10 (measured on PD14, see bench/README.md):
+# First-order memory model of NEST 3.10, used when no fitted model ships:
 BASE_MB = 400.0  # Python + NEST kernel per rank
 BYTES_PER_CONNECTION = 48.0  # static_synapse with target and delay bookkeeping, incl. construction peak
 BYTES_PER_NEURON = 1500.0  # iaf_psc_exp state, buffers and recorder events
@@ -26,14 +31,31 @@ def describe_run(run_config: dict[str, Any]) -> dict[str, Any]:
     return model.describe(model.params_from_config(run_config["params"]))
 
 
+@lru_cache(maxsize=1)
+def shipped_memory_model() -> Any:
+    """The memory model fitted on this project's reference machine, or None if none ships."""
+    path = resources.files("spikeflow").joinpath("models/memory_model.json")
+    if not path.is_file():
+        return None
+    from spikeflow.analysis.memory import MemoryModel
+
+    return MemoryModel.from_dict(json.loads(path.read_text()))
+
+
 def estimate_memory_mb(description: dict[str, Any], ranks: int) -> int:
     """Memory to request for the whole job (all ranks), MB: the estimated peak plus headroom.
 
-    Measured: full-scale PD14 peaks at 15,143 MB on NEST 3.10 (bench/README.md).
+    Uses the shipped fitted memory model (MB per rank, times ranks); without one, the
+    first-order constants above. Measured: full-scale PD14 peaks at 14,442 MiB on NEST 3.10
+    (bench/README.md).
     """
     neurons = sum(p["size"] for p in description["populations"])
     connections = sum(description["connections"].values()) + neurons  # + recorder connections
-    peak = ranks * BASE_MB + (connections * BYTES_PER_CONNECTION + neurons * BYTES_PER_NEURON) / 1e6
+    model = shipped_memory_model()
+    if model is not None:
+        peak = ranks * float(model.predict_mb(neurons, connections, ranks))
+    else:
+        peak = ranks * BASE_MB + (connections * BYTES_PER_CONNECTION + neurons * BYTES_PER_NEURON) / 1e6
     return int(math.ceil(HEADROOM * peak))
 
 

@@ -89,3 +89,32 @@ def test_every_shipped_config_is_valid(path):
     study = load_study(path)
     assert study.runs
     assert study.name == yaml.safe_load(path.read_text())["study"]
+
+
+def test_sweep_cases_vary_several_sections_together_and_carry_a_series():
+    study = load_study(
+        {
+            "model": "pd14",
+            "params": {"N_scaling": 0.02, "K_scaling": 0.02},
+            "sweep": {
+                "simulation.seed": [1, 2],
+                "cases": [
+                    {"series": "strong", "simulation": {"threads": 1}},
+                    {"series": "weak", "simulation": {"threads": 2}, "params": {"N_scaling": 0.04}},
+                ],
+            },
+        }
+    )
+    assert [(r.run_id, r.series) for r in study.runs] == [
+        ("seed1_strong-threads1", "strong"),
+        ("seed1_weak-threads2-N_scaling0.04", "weak"),
+        ("seed2_strong-threads1", "strong"),
+        ("seed2_weak-threads2-N_scaling0.04", "weak"),
+    ]
+    weak = study.runs[1].config
+    assert weak["simulation"]["threads"] == 2 and weak["params"]["N_scaling"] == 0.04 and weak["params"]["K_scaling"] == 0.02
+
+
+def test_sweep_cases_reject_unknown_sections():
+    with pytest.raises(ConfigError, match="sweep.cases.0"):
+        load_study({"model": "pd14", "sweep": {"cases": [{"series": "x", "simulaton": {}}]}})

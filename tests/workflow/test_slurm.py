@@ -1,6 +1,7 @@
 """Slurm, for real: a controller and a node daemon on localhost, Snakemake's Slurm executor with
 the shipped profile, an MPI job with 2 tasks, and a job cancelled mid-run."""
 
+import json
 import os
 import re
 import shutil
@@ -94,3 +95,25 @@ def test_cancelled_job_leaves_nothing_that_looks_finished(slurm, workdir):
     out, _ = rerun.communicate(timeout=900)
     assert rerun.returncode == 0, out
     assert read_spikes(spikes).metadata["t_sim_ms"] == 10000.0
+
+
+def test_scaling_study_through_slurm(slurm, workdir):
+    require_mpi_nest()
+    study = workdir / "scaling-small.yaml"
+    study.write_text(
+        "study: scaling-small\nmodel: pd14\nparams: {N_scaling: 0.02, K_scaling: 0.02}\n"
+        "simulation: {t_presim: 50.0, t_sim: 200.0, progress_interval: 0.0}\n"
+        "sweep:\n  cases:\n"
+        "    - {series: strong, simulation: {ranks: 1, threads: 1}}\n"
+        "    - {series: strong, simulation: {ranks: 2, threads: 1}}\n"
+        "    - {series: weak, simulation: {ranks: 1, threads: 1}, params: {N_scaling: 0.01}}\n"
+        "    - {series: weak, simulation: {ranks: 1, threads: 2}}\n"
+        "analysis: {scaling: {enabled: true}}\n"
+    )
+    proc = _snakemake_slurm(workdir, slurm, "--configfile", str(study))
+    out, _ = proc.communicate(timeout=900)
+    assert proc.returncode == 0, out
+    for series in ("strong", "weak"):
+        doc = json.loads((workdir / "results" / "scaling-small" / "scaling" / series / "scaling.json").read_text())
+        assert doc["series"] == series, doc["reason"]
+        assert sorted(r["vps"] for r in doc["rows"]) == [1, 2]

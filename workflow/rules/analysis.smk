@@ -39,3 +39,68 @@ rule analyze_rates:
         "../envs/spikeflow.yaml"
     shell:
         "spikeflow analyze rates {input} --out-dir {params.out_dir} {params.flags} > {log} 2>&1"
+
+
+rule analyze_scaling:
+    input:
+        lambda wildcards: spikes_of(SERIES[wildcards.series]),
+    output:
+        json=f"{RESULTS}/scaling/{{series}}/scaling.json",
+        table=report(
+            f"{RESULTS}/scaling/{{series}}/scaling.csv",
+            caption="../report/scaling.rst",
+            category="Scaling",
+            subcategory="{series}",
+        ),
+        phases=report(
+            f"{RESULTS}/scaling/{{series}}/scaling_phases.png",
+            caption="../report/scaling.rst",
+            category="Scaling",
+            subcategory="{series}",
+        ),
+        rtf=report(
+            f"{RESULTS}/scaling/{{series}}/scaling_rtf.png",
+            caption="../report/scaling.rst",
+            category="Scaling",
+            subcategory="{series}",
+        ),
+        efficiency=report(
+            f"{RESULTS}/scaling/{{series}}/scaling_efficiency.png",
+            caption="../report/scaling.rst",
+            category="Scaling",
+            subcategory="{series}",
+        ),
+    params:
+        out_dir=lambda wildcards, output: os.path.dirname(output.json),
+    log:
+        f"{RESULTS}/logs/analyze_scaling_{{series}}.log",
+    conda:
+        "../envs/spikeflow.yaml"
+    shell:
+        "spikeflow analyze scaling {input} --out-dir {params.out_dir} > {log} 2>&1"
+
+
+rule analyze_memory:
+    input:
+        spikes_of(RUNS),
+    output:
+        json=f"{RESULTS}/memory/memory.json",
+        model=f"{RESULTS}/memory/memory_model.json",
+        table=report(
+            f"{RESULTS}/memory/memory_prediction.csv",
+            caption="../report/memory.rst",
+            category="Memory",
+        ),
+        figure=report(
+            f"{RESULTS}/memory/memory.png",
+            caption="../report/memory.rst",
+            category="Memory",
+        ),
+    params:
+        out_dir=lambda wildcards, output: os.path.dirname(output.json),
+    log:
+        f"{RESULTS}/logs/analyze_memory.log",
+    conda:
+        "../envs/spikeflow.yaml"
+    shell:
+        "spikeflow analyze memory {input} --out-dir {params.out_dir} > {log} 2>&1"

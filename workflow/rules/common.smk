@@ -16,6 +16,10 @@ except ConfigError as err:
 
 RESULTS = f"results/{STUDY.name}"
 RUNS = {run.run_id: run for run in STUDY.runs}
+ANALYSIS = STUDY.runs[0].config["analysis"]  # study-level analyses use the first run's options
+SERIES = {}  # scaling series label -> its run ids ("all" when the sweep names none)
+for _run in STUDY.runs:
+    SERIES.setdefault(_run.series or "all", []).append(_run.run_id)
 RESOURCES = {run_id: run_resources(run) for run_id, run in RUNS.items()}
 try:
     for run_id, run in RUNS.items():
@@ -35,7 +39,8 @@ onstart:
 
 
 wildcard_constraints:
-    run="|".join(map(str, RUNS)),
+    run="|".join(map(re.escape, RUNS)),
+    series="|".join(map(re.escape, SERIES)),
 
 
 def runs_pattern(mpi):
@@ -50,5 +55,14 @@ def run_config_json(wildcards):
     return json.dumps({key: cfg[key] for key in ("study", "model", "params", "simulation")})
 
 
+def spikes_of(run_ids):
+    return [f"{RESULTS}/{run_id}/spikes.h5" for run_id in run_ids]
+
+
 def all_outputs():
-    return expand(f"{RESULTS}/{{run}}/rates/rates.json", run=RUNS)
+    outputs = expand(f"{RESULTS}/{{run}}/rates/rates.json", run=RUNS)
+    if ANALYSIS["scaling"]["enabled"]:
+        outputs += expand(f"{RESULTS}/scaling/{{series}}/scaling.json", series=SERIES)
+    if ANALYSIS["memory"]["enabled"]:
+        outputs.append(f"{RESULTS}/memory/memory.json")
+    return outputs

@@ -44,15 +44,18 @@ rule simulate_mpi:
         spikes=f"{RESULTS}/{{run}}/spikes.h5",
     log:
         f"{RESULTS}/{{run}}/logs/simulate.log",
-    threads: lambda wildcards: RUNS[wildcards.run].threads
+    # all cores the job occupies (so that a local run schedules nothing beside it); Slurm gets
+    # --ntasks = ranks and --cpus-per-task = threads per rank from the resources below
+    threads: lambda wildcards: RUNS[wildcards.run].ranks * RUNS[wildcards.run].threads
     resources:
         mpi="mpirun --bind-to none",
         tasks=lambda wildcards: RUNS[wildcards.run].ranks,
+        cpus_per_task=lambda wildcards: RUNS[wildcards.run].threads,
         mem_mb=lambda wildcards: RESOURCES[wildcards.run]["mem_mb"],
         runtime=lambda wildcards: RESOURCES[wildcards.run]["runtime"],
     conda:
         "../envs/spikeflow.yaml"
     shell:
-        "export SRUN_CPUS_PER_TASK={threads}; "
+        "export SRUN_CPUS_PER_TASK={resources.cpus_per_task}; "
         "{resources.mpi} -n {resources.tasks} spikeflow simulate --config {input.config} "
         "--out {output.spikes} --run-id {wildcards.run} 2>&1 | tee {log}"
