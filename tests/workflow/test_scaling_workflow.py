@@ -36,3 +36,10 @@ def test_scaling_study_on_one_machine(tmp_path):
             assert r["real_time_factor"] > 0 and math.isfinite(r["efficiency"])
         for fig in ("scaling_phases.png", "scaling_rtf.png", "scaling_efficiency.png"):
             assert (out / fig).stat().st_size > 1000
+    report = subprocess.run(
+        ["snakemake", "--configfile", "workflow/config/scaling.yaml", "--report", "report.html"],
+        cwd=tmp_path, env=MPI_ENV, capture_output=True, text=True,
+    )
+    assert report.returncode == 0, report.stdout + report.stderr
+    html = (tmp_path / "report.html").read_text()
+    assert all(name in html for name in ("scaling_phases.png", "scaling_rtf.png", "scaling_efficiency.png"))
