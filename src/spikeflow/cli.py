@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Sequence
 
 from spikeflow.io.atomic import atomic_path
-from spikeflow.config import ConfigError, dump_yaml, load_study, load_yaml, resolve_run
-
-SIMULATION_KEYS = ("study", "model", "params", "simulation")
+from spikeflow.simulate import SimulationError
+from spikeflow.config import ConfigError, dump_yaml, load_study, load_yaml, resolve_run, simulation_part
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ConfigError, FileNotFoundError, KeyError) as err:
+    except (ConfigError, FileNotFoundError, KeyError, SimulationError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"spikeflow: error: {message}", file=sys.stderr)
         return 2
@@ -121,7 +120,7 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
         ids = ", ".join(r.run_id for r in study.runs)
         raise ConfigError(f"study {study.name} has {len(study.runs)} runs ({ids}); choose one with --run")
     run = study.run(args.run) if args.run else study.runs[0]
-    text = dump_yaml({k: run.config[k] for k in SIMULATION_KEYS if k in run.config})
+    text = dump_yaml(simulation_part(run.config))
     _write_text_atomically(args.out, text)
     return 0
 

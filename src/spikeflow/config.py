@@ -26,6 +26,15 @@ class ConfigError(ValueError):
     """A config that spikeflow refuses to run, with a one-sentence reason."""
 
 
+# The sections of a run config that determine its spikes (analysis options and resources do not).
+SIMULATION_KEYS = ("study", "model", "params", "simulation")
+
+
+def simulation_part(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a resolved run config that determines its spikes."""
+    return {key: cfg[key] for key in SIMULATION_KEYS if key in cfg}
+
+
 @dataclass(frozen=True)
 class Run:
     """One simulation of a study.
@@ -55,6 +64,13 @@ class Study:
 
     name: str
     runs: tuple[Run, ...]
+
+    def series(self) -> dict[str, list[str]]:
+        """Scaling series label -> its run ids, in run order ("all" when the sweep names none)."""
+        groups: dict[str, list[str]] = {}
+        for run in self.runs:
+            groups.setdefault(run.series or "all", []).append(run.run_id)
+        return groups
 
     def run(self, run_id: str) -> Run:
         for r in self.runs:

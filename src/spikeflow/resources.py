@@ -116,3 +116,18 @@ def rates_flags(run: Any) -> str:
     """Command-line flags of ``spikeflow analyze rates`` from the run's ``analysis.rates`` options."""
     options = run.config.get("analysis", {}).get("rates", {})
     return " ".join(f"--{key.replace('_', '-')} {value}" for key, value in options.items())
+
+
+def study_resources(study: Any) -> dict[str, dict[str, int]]:
+    """Resources of every run of a study, each checked to fit its nodes.
+
+    Returns:
+        run id -> {"mem_mb", "runtime"}.
+
+    Raises:
+        ConfigError: for the first run that does not fit.
+    """
+    planned = {run.run_id: run_resources(run) for run in study.runs}
+    for run in study.runs:
+        check_fits(run, planned[run.run_id])
+    return planned

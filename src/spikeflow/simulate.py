@@ -26,6 +26,10 @@ from spikeflow.preflight import check_run
 PHASES = ("create", "connect", "presimulate", "simulate")
 
 
+class SimulationError(RuntimeError):
+    """A run that cannot go on as configured (wrong launch, NEST limits, inconsistent counts)."""
+
+
 def simulate(
     cfg: Mapping[str, Any],
     out: str | Path,
@@ -48,13 +52,16 @@ def simulate(
     model = get_model(cfg["model"])
     derived = model.params_from_config(cfg["params"])
     description = model.describe(derived)
-    check_run(description, cfg)  # before any time is spent
+    try:
+        check_run(description, cfg)  # before any time is spent
+    except ValueError as err:
+        raise SimulationError(str(err)) from None
 
     import nest
 
     kernel = setup_kernel(nest, resolution=sim["resolution"], threads=sim["threads"], seed=sim["seed"])
     if kernel["num_ranks"] != sim["ranks"]:
-        raise RuntimeError(
+        raise SimulationError(
             f"the config asks for {sim['ranks']} MPI ranks but NEST runs with {kernel['num_ranks']} "
             f"(launch with mpirun -n {sim['ranks']}, with NEST built with MPI)"
         )
@@ -108,7 +115,7 @@ def simulate(
     counts = {p.name: p.n_spikes for p in populations}
     recorded = {name: sum(r["spike_counts"][name] for r in per_rank) for name in counts}
     if counts != recorded:
-        raise RuntimeError(f"gathered spike counts {counts} differ from the recorders' counts {recorded}")
+        raise SimulationError(f"gathered spike counts {counts} differ from the recorders' counts {recorded}")
     metadata = {
         "spikeflow_version": spikeflow.__version__,
         "nest_version": kernel["nest_version"],

@@ -124,10 +124,10 @@ def test_progress_chunks_do_not_change_the_spikes(nest_module, tmp_path):
 
 
 def test_network_over_nests_vp_limit_is_refused_before_building(nest_module, tmp_path):
-    from spikeflow.simulate import simulate
+    from spikeflow.simulate import SimulationError, simulate
 
     cfg = _cfg()
     cfg["params"].update(N_scaling=1.0, K_scaling=1.0)
-    with pytest.raises(ValueError, match="at least 3 virtual processes"):
+    with pytest.raises(SimulationError, match="at least 3 virtual processes"):
         simulate(cfg, tmp_path / "full.h5")
     assert not (tmp_path / "full.h5").exists()

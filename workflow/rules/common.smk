@@ -5,27 +5,20 @@ import re
 
 from snakemake.exceptions import WorkflowError
 
-from spikeflow.config import ConfigError, load_study
+from spikeflow.config import ConfigError, load_study, simulation_part
 from spikeflow.preflight import nest_has_mpi
-from spikeflow.resources import check_fits, rates_flags, run_resources
+from spikeflow.resources import rates_flags, study_resources
 
 try:
     STUDY = load_study(config)
+    RESOURCES = study_resources(STUDY)  # run id -> mem_mb, runtime; refuses runs that cannot fit
 except ConfigError as err:
     raise WorkflowError(f"invalid config: {err}") from None
 
 RESULTS = f"results/{STUDY.name}"
 RUNS = {run.run_id: run for run in STUDY.runs}
+SERIES = STUDY.series()
 ANALYSIS = STUDY.runs[0].config["analysis"]  # study-level analyses use the first run's options
-SERIES = {}  # scaling series label -> its run ids ("all" when the sweep names none)
-for _run in STUDY.runs:
-    SERIES.setdefault(_run.series or "all", []).append(_run.run_id)
-RESOURCES = {run_id: run_resources(run) for run_id, run in RUNS.items()}
-try:
-    for run_id, run in RUNS.items():
-        check_fits(run, RESOURCES[run_id])
-except ConfigError as err:
-    raise WorkflowError(f"invalid config: {err}") from None
 
 
 onstart:
@@ -51,8 +44,7 @@ def runs_pattern(mpi):
 
 def run_config_json(wildcards):
     """The run's resolved config as JSON: a change to it (and only to it) reruns the run."""
-    cfg = RUNS[wildcards.run].config
-    return json.dumps({key: cfg[key] for key in ("study", "model", "params", "simulation")})
+    return json.dumps(simulation_part(RUNS[wildcards.run].config))
 
 
 def spikes_of(run_ids):
