@@ -76,6 +76,9 @@ else
 fi
 
 if [ "$INSTALL" = 1 ]; then
-    "$PY" -m pip install -q --force-reinstall --no-deps "$WHEELS"/nest_simulator-*.whl "$WHEELS"/mpi4py-*.whl
+    # replace any installed NEST/mpi4py (e.g. the PyPI wheel of the same version), then install
+    # the built wheels with their dependencies (numpy etc.), so this works in an empty venv too
+    "$PY" -m pip uninstall -q -y nest-simulator mpi4py 2>/dev/null || true
+    "$PY" -m pip install -q "$WHEELS"/nest_simulator-*.whl "$WHEELS"/mpi4py-*.whl
     PYNEST_QUIET=1 "$PY" -c 'import nest, sys; b = nest.GetKernelStatus("build_info"); print("build-nest.sh: installed NEST", b["version"], "have_mpi:", b["have_mpi"]); sys.exit(0 if b["have_mpi"] else 1)'
 fi
