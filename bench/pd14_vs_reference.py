@@ -36,9 +36,9 @@ from scipy.stats import ks_2samp
 from spikeflow.analysis.spiketrains import per_neuron_rates
 from spikeflow.io.spikes import read_spikes
 from spikeflow.models.pd14_params import FULL_MEAN_RATES, POPULATIONS
+from spikeflow.simulate import PHASES
 
 HERE = Path(__file__).resolve().parent
-PHASES = ("create", "connect", "presimulate", "simulate")
 
 
 def run_spikeflow(scale: float, threads: int, seed: int, t_presim: float, t_sim: float, work: Path) -> dict:

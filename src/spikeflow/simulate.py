@@ -23,6 +23,7 @@ from spikeflow.kernel import PhaseLog, kernel_timers, memory_now, setup_kernel
 from spikeflow.models import get_model
 from spikeflow.preflight import check_run
 
+# The phases the driver times, in order (analyses and benchmarks read them by these names).
 PHASES = ("create", "connect", "presimulate", "simulate")
 
 

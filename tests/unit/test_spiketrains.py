@@ -149,7 +149,6 @@ def test_synchronous_population_has_large_synchrony():
     rng = np.random.default_rng(5)
     n = 100
     events = rng.uniform(0.0, 10000.0, 100)  # 10 spikes/s, every neuron fires at each event
-    ids = np.repeat(np.arange(n, dtype=np.uint64), events.size)
     times = np.tile(events, n)
     sync = st.synchrony(times, 0.0, 10000.0, bin_ms=3.0)
     assert sync > 50  # ~n for sparse events

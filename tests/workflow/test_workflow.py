@@ -4,7 +4,6 @@ job, a tiny end-to-end run with its HTML report."""
 import json
 import shutil
 import subprocess
-from pathlib import Path
 
 import h5py
 import pytest

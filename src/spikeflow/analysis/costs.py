@@ -27,6 +27,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from spikeflow.simulate import PHASES
 from spikeflow.io.spikes import read_metadata
 
 __all__ = [
@@ -42,7 +43,6 @@ __all__ = [
 ]
 
 #: The driver's phases, in order.
-PHASES = ("create", "connect", "presimulate", "simulate")
 #: Points at which memory is probed: before the network ("start"), then after each phase.
 MEMORY_POINTS = ("start",) + PHASES
 #: Memory in the metadata is in kB; records are in MB = kB / KB_PER_MB.

@@ -179,6 +179,14 @@ def siegert(
     return nu
 
 
+def _input_moment(nu, K, J, tau_m, j_ext, c_ext, nu_ext, power: int) -> np.ndarray:
+    """tau_m * (sum_b K_ab J_ab^power nu_b + j_ext^power c_ext nu_ext), shape (N,)."""
+    nu = np.asarray(nu, dtype=float)
+    recurrent = (np.asarray(K, dtype=float) * np.asarray(J, dtype=float) ** power) @ nu
+    external = np.asarray(j_ext, dtype=float) ** power * np.asarray(c_ext, dtype=float) * nu_ext
+    return np.asarray(tau_m, dtype=float) * (recurrent + external)
+
+
 def mean_input(
     nu: ArrayLike,
     K: ArrayLike,
@@ -200,13 +208,9 @@ def mean_input(
         nu_ext: Rate of each external input in Hz, scalar or (N,).
 
     Returns:
-        ``mu`` in mV, shape (N,).
+        ``mu = tau_m (sum_b K J nu_b + j_ext c_ext nu_ext)`` in mV, shape (N,).
     """
-    nu = np.asarray(nu, dtype=float)
-    KJ = np.asarray(K, dtype=float) * np.asarray(J, dtype=float)
-    return np.asarray(tau_m, dtype=float) * (
-        KJ @ nu + np.asarray(j_ext, dtype=float) * np.asarray(c_ext, dtype=float) * nu_ext
-    )
+    return _input_moment(nu, K, J, tau_m, j_ext, c_ext, nu_ext, power=1)
 
 
 def std_input(
@@ -225,13 +229,7 @@ def std_input(
     Returns:
         ``sigma = sqrt(tau_m (sum_b K J^2 nu_b + j_ext^2 c_ext nu_ext))`` in mV, shape (N,).
     """
-    nu = np.asarray(nu, dtype=float)
-    KJ2 = np.asarray(K, dtype=float) * np.asarray(J, dtype=float) ** 2
-    j_ext = np.asarray(j_ext, dtype=float)
-    var = np.asarray(tau_m, dtype=float) * (
-        KJ2 @ nu + j_ext * j_ext * np.asarray(c_ext, dtype=float) * nu_ext
-    )
-    return np.sqrt(np.maximum(var, 0.0))
+    return np.sqrt(np.maximum(_input_moment(nu, K, J, tau_m, j_ext, c_ext, nu_ext, power=2), 0.0))
 
 
 @dataclass(frozen=True)
