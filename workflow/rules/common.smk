@@ -6,6 +6,7 @@ import re
 from snakemake.exceptions import WorkflowError
 
 from spikeflow.config import ConfigError, load_study, simulation_part
+from spikeflow.models import get_model
 from spikeflow.preflight import nest_has_mpi
 from spikeflow.resources import rates_flags, study_resources
 
@@ -19,6 +20,12 @@ RESULTS = f"results/{STUDY.name}"
 RUNS = {run.run_id: run for run in STUDY.runs}
 SERIES = STUDY.series()
 ANALYSIS = STUDY.runs[0].config["analysis"]  # study-level analyses use the first run's options
+MODEL = STUDY.runs[0].config["model"]
+# which command produces a run's spikes.h5: `spikeflow simulate` (the driver), or a family's own
+# (e.g. `spikeflow train`), named by the model module's DRIVER
+DRIVER = getattr(get_model(MODEL), "DRIVER", "simulate")
+# each family's rules file appends a function returning its extra targets
+FAMILY_OUTPUTS = []
 
 
 onstart:
@@ -36,9 +43,9 @@ wildcard_constraints:
     series="|".join(map(re.escape, SERIES)),
 
 
-def runs_pattern(mpi):
-    """Regex of the run ids simulated with (mpi=True) or without MPI; never matches if none."""
-    ids = [run_id for run_id, run in RUNS.items() if (run.ranks > 1) == mpi]
+def runs_pattern(mpi, driver="simulate"):
+    """Regex of the run ids made by ``driver`` with (mpi=True) or without MPI; never matches if none."""
+    ids = [run_id for run_id, run in RUNS.items() if (run.ranks > 1) == mpi and driver == DRIVER]
     return "|".join(map(re.escape, ids)) if ids else "(?!)"
 
 
@@ -57,4 +64,6 @@ def all_outputs():
         outputs += expand(f"{RESULTS}/scaling/{{series}}/scaling.json", series=SERIES)
     if ANALYSIS["memory"]["enabled"]:
         outputs.append(f"{RESULTS}/memory/memory.json")
+    for family_outputs in FAMILY_OUTPUTS:
+        outputs += family_outputs()
     return outputs

@@ -15,6 +15,9 @@ from types import ModuleType
 
 MODELS = {
     "pd14": "spikeflow.models.pd14",
+    "clustered": "spikeflow.models.clustered",
+    "training": "spikeflow.models.training",
+    "sequence": "spikeflow.models.sequence",
 }
 
 
