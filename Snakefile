@@ -19,6 +19,7 @@ if "model" not in config:  # no study given: the embedded laptop default
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/clustered.smk"
 
 
 report: "workflow/report/workflow.rst"

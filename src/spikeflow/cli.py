@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ConfigError, FileNotFoundError, KeyError, SimulationError) as err:
+    except (ConfigError, FileNotFoundError, KeyError, ValueError, SimulationError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"spikeflow: error: {message}", file=sys.stderr)
         return 2
@@ -87,6 +87,22 @@ def _parser() -> argparse.ArgumentParser:
     me.add_argument("spikes", type=Path, nargs="+", help="spikes files of runs of different sizes")
     me.add_argument("--out-dir", required=True, type=Path, help="directory for memory.csv, memory.json, memory_model.json and figures")
     me.set_defaults(func=_cmd_analyze_memory)
+
+    a = analyses.add_parser("attractors", help="cluster rates, active clusters, states, dwell times, transitions and figures")
+    a.add_argument("spikes", type=Path, help="spikes file (.h5)")
+    a.add_argument("--out-dir", required=True, type=Path, help="directory for attractors.h5/.json, states.csv and figures")
+    a.add_argument("--populations", help="e_clusters (default), all, or comma-separated population names")
+    a.add_argument("--bin-ms", type=float, help="rate bin, ms (default 0.5)")
+    a.add_argument("--smoothing-ms", type=float, help="SD of the Gaussian smoothing, ms (default 10; 0 = none)")
+    a.add_argument("--min-state-ms", type=float, help="drop states shorter than this, ms (default 20)")
+    a.add_argument("--threshold-method", choices=["reference", "midpoint"], help="active-cluster threshold (default midpoint)")
+    a.set_defaults(func=_cmd_analyze_attractors)
+
+    s = analyses.add_parser("attractor-summary", help="attractor statistics across runs, grouped by a config value")
+    s.add_argument("jsons", type=Path, nargs="+", help="attractors.json files of the runs")
+    s.add_argument("--out-dir", required=True, type=Path, help="directory for summary.csv, summary.json, metastability.png")
+    s.add_argument("--group-by", default="", help="dotted config path, e.g. params.j_potentiated.0 (default: the one key the runs differ in besides the seed)")
+    s.set_defaults(func=_cmd_analyze_attractor_summary)
 
     p = sub.add_parser("info", help="summary of a spikes file")
     p.add_argument("spikes", type=Path)
@@ -178,6 +194,23 @@ def _cmd_analyze_memory(args: argparse.Namespace) -> int:
         print(f"no memory model: {result['model_error']}")
     if result.get("prediction_markdown"):
         print(result["prediction_markdown"])
+    return 0
+
+
+def _cmd_analyze_attractors(args: argparse.Namespace) -> int:
+    from spikeflow.analysis.attractors import analyze_attractors, format_summary
+
+    keys = ("populations", "bin_ms", "smoothing_ms", "min_state_ms", "threshold_method")
+    options = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
+    options.setdefault("threshold_method", "midpoint")
+    print(format_summary(analyze_attractors(args.spikes, args.out_dir, **options)))
+    return 0
+
+
+def _cmd_analyze_attractor_summary(args: argparse.Namespace) -> int:
+    from spikeflow.analysis.attractors import analyze_attractor_summary, format_group_summary
+
+    print(format_group_summary(analyze_attractor_summary(args.jsons, args.out_dir, group_by=args.group_by)))
     return 0
 
 

@@ -108,6 +108,12 @@ def load_study(config: Mapping[str, Any] | str | Path) -> Study:
     """
     raw = load_yaml(config) if isinstance(config, (str, Path)) else copy.deepcopy(dict(config))
     base = validate(raw, _schema("study"))
+    complete = getattr(get_model(base["model"]), "complete_params", None)
+    if complete is not None:  # e.g. a preset filled in, so that sweeps can address any entry
+        try:
+            base["params"] = complete(base["params"])
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
     runs = []
     seen: dict[str, str] = {}
     for run_id, series, cfg in _expand_sweep(base):
@@ -126,8 +132,12 @@ def resolve_run(cfg: Mapping[str, Any], run_id: str = "") -> Run:
     cfg.pop("sweep", None)
     model = get_model(cfg["model"])
     params = validate(cfg["params"], _schema(f"{cfg['model']}.params"), prefix=where, root="params")
-    derived = model.params_from_config(params)
-    cfg["params"] = derived.params.to_dict()
+    try:
+        derived = model.params_from_config(params)
+    except ValueError as err:
+        raise ConfigError(f"{where}{err}") from None
+    resolved = getattr(model, "resolved_params", None)
+    cfg["params"] = resolved(derived) if resolved is not None else derived.params.to_dict()
     try:
         check_run(model.describe(derived), cfg)
     except ValueError as err:
@@ -207,12 +217,21 @@ def _expand_sweep(base: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, An
 
 
 def _set_path(cfg: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``value`` at a dotted path; a numeric part indexes a list (``params.j_ext.0``)."""
     *parents, leaf = dotted.split(".")
     node = cfg
     for part in parents:
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+            continue
         node = node.setdefault(part, {})
-        if not isinstance(node, dict):
+        if not isinstance(node, (dict, list)):
             raise ConfigError(f"sweep key '{dotted}' goes through '{part}', which is not a mapping")
+    if isinstance(node, list):
+        if not (leaf.isdigit() and int(leaf) < len(node)):
+            raise ConfigError(f"sweep key '{dotted}': '{leaf}' is not an index of a list of {len(node)} entries")
+        node[int(leaf)] = copy.deepcopy(value)
+        return
     if isinstance(value, dict):
         target = node.setdefault(leaf, {})
         if not isinstance(target, dict):
@@ -223,10 +242,15 @@ def _set_path(cfg: dict[str, Any], dotted: str, value: Any) -> None:
 
 
 def _label(key: str, value: Any) -> str:
+    parts = key.split(".")
     if isinstance(value, dict):
         text = "-".join(f"{k}{v}" for k, v in value.items())
+    elif isinstance(value, list):
+        text = f"{parts[-1]}" + "-".join(map(str, value))
+    elif parts[-1].isdigit() and len(parts) > 1:  # a list entry: name.index-value
+        text = f"{parts[-2]}.{parts[-1]}-{value}"
     else:
-        text = f"{key.split('.')[-1]}{value}"
+        text = f"{parts[-1]}{value}"
     return re.sub(r"[^A-Za-z0-9_.-]", "", text)
 
 

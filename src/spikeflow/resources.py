@@ -112,10 +112,15 @@ def check_fits(run: Any, resources: dict[str, int]) -> None:
         )
 
 
+def analysis_flags(run: Any, analysis: str, exclude: tuple[str, ...] = ("enabled", "group_by")) -> str:
+    """Command-line flags of ``spikeflow analyze <analysis>`` from the run's ``analysis.<analysis>`` options."""
+    options = run.config.get("analysis", {}).get(analysis, {})
+    return " ".join(f"--{key.replace('_', '-')} {value}" for key, value in options.items() if key not in exclude)
+
+
 def rates_flags(run: Any) -> str:
     """Command-line flags of ``spikeflow analyze rates`` from the run's ``analysis.rates`` options."""
-    options = run.config.get("analysis", {}).get("rates", {})
-    return " ".join(f"--{key.replace('_', '-')} {value}" for key, value in options.items())
+    return analysis_flags(run, "rates")
 
 
 def study_resources(study: Any) -> dict[str, dict[str, int]]:

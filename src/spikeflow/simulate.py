@@ -13,7 +13,7 @@ import socket
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -88,9 +88,13 @@ def simulate(
     say(f"connected {nest.num_connections:,} synapses in {phases.phases['connect']['wall_s']:.1f} s")
 
     nest_spikes = {}
+    t_start = 0.0
     for phase, key in (("presimulate", "t_presim"), ("simulate", "t_sim")):
         with phases.phase(phase):
-            nest_spikes[phase] = _run_in_chunks(nest, phase, float(sim[key]), float(sim["progress_interval"]), say)
+            nest_spikes[phase] = _run_in_chunks(
+                nest, phase, float(sim[key]), float(sim["progress_interval"]), say, t_start=t_start, events=net.events
+            )
+        t_start += float(sim[key])
 
     collect_start = time.perf_counter()
     local = {name: _local_spikes(rec, net.populations[name]) for name, rec in recorders.items()}
@@ -147,8 +151,28 @@ def simulate(
     return path
 
 
-def _run_in_chunks(nest: Any, label: str, duration: float, interval: float, say: Callable[[str], None]) -> int:
+def _run_in_chunks(
+    nest: Any,
+    label: str,
+    duration: float,
+    interval: float,
+    say: Callable[[str], None],
+    *,
+    t_start: float = 0.0,
+    events: Sequence[tuple[float, Callable[[], None]]] = (),
+) -> int:
     """Advance the simulation by ``duration`` ms, printing progress every ``interval`` ms of model time.
+
+    Args:
+        nest: the NEST module.
+        label: phase name for the progress lines.
+        duration: model time to simulate, ms.
+        interval: model time between progress lines, ms (0: no progress lines, one chunk).
+        say: where progress lines go.
+        t_start: model time at the start of this phase, ms.
+        events: (model time in ms, action) pairs; an action runs when the simulation has
+            reached its time (e.g. a parameter switched by a model); those outside
+            ``(t_start, t_start + duration]`` are ignored.
 
     Returns:
         The spikes NEST counted on this rank over the whole duration (``local_spike_counter``
@@ -157,21 +181,31 @@ def _run_in_chunks(nest: Any, label: str, duration: float, interval: float, say:
     if duration <= 0:
         return 0
     chunk = duration if interval <= 0 else min(interval, duration)
-    n_full = int(round(duration / chunk))
-    chunks = [chunk] * n_full
-    rest = duration - chunk * n_full
-    if rest > 1e-9:
-        chunks.append(rest)
+    ends = {min(chunk * k, duration) for k in range(1, int(np.ceil(duration / chunk - 1e-9)) + 1)} | {duration}
+    pending = sorted(
+        ((t - t_start, action) for t, action in events if 0.0 < t - t_start <= duration + 1e-9), key=lambda e: e[0]
+    )
+    ends |= {t for t, _ in pending}
     start = time.perf_counter()
     done = 0.0
     counted = 0
     nest.Prepare()
     try:
-        for step in chunks:
+        for end in sorted(ends):
+            step = end - done
+            if step < 1e-9:
+                continue
             nest.Run(step)
             counted += int(nest.local_spike_counter)
-            done += step
-            if interval > 0:
+            done = end
+            if pending and pending[0][0] <= done + 1e-9:
+                # parameters set between Run calls reach devices and propagators only at the
+                # next Prepare (measured: a poisson_generator keeps its old rate otherwise)
+                nest.Cleanup()
+                while pending and pending[0][0] <= done + 1e-9:
+                    pending.pop(0)[1]()
+                nest.Prepare()
+            if interval > 0 and (abs(done / chunk - round(done / chunk)) < 1e-9 or done >= duration - 1e-9):
                 elapsed = time.perf_counter() - start
                 eta = elapsed / done * (duration - done)
                 say(

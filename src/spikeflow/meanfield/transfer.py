@@ -247,6 +247,8 @@ class LIFNetwork:
         j_ext: External weights in mV, (N,).
         c_ext: External in-degrees, (N,).
         nu_ext: Rate of each external input in Hz, (N,).
+        mu_ext: Constant (DC) part of the mean input in mV, (N,): a current I_e contributes
+            ``I_e tau_m / C_m``.
     """
 
     K: np.ndarray
@@ -259,6 +261,7 @@ class LIFNetwork:
     j_ext: np.ndarray = 0.0
     c_ext: np.ndarray = 0.0
     nu_ext: np.ndarray = 0.0
+    mu_ext: np.ndarray = 0.0
 
     def __post_init__(self) -> None:
         K = np.atleast_2d(np.asarray(self.K, dtype=float))
@@ -267,7 +270,7 @@ class LIFNetwork:
             raise ValueError(f"K must be square, got shape {K.shape}")
         object.__setattr__(self, "K", K)
         object.__setattr__(self, "J", np.broadcast_to(np.asarray(self.J, float), (n, n)).copy())
-        for name in ("tau_m", "tau_ref", "theta", "V_r", "tau_s", "j_ext", "c_ext", "nu_ext"):
+        for name in ("tau_m", "tau_ref", "theta", "V_r", "tau_s", "j_ext", "c_ext", "nu_ext", "mu_ext"):
             value = np.broadcast_to(np.asarray(getattr(self, name), dtype=float), (n,)).copy()
             object.__setattr__(self, name, value)
 
@@ -292,6 +295,6 @@ def rate_map(nu: ArrayLike, network: LIFNetwork) -> np.ndarray:
     """
     nu = np.maximum(np.asarray(nu, dtype=float), 0.0)
     net = network
-    mu = mean_input(nu, net.K, net.J, net.tau_m, net.j_ext, net.c_ext, net.nu_ext)
+    mu = mean_input(nu, net.K, net.J, net.tau_m, net.j_ext, net.c_ext, net.nu_ext) + net.mu_ext
     sigma = std_input(nu, net.K, net.J, net.tau_m, net.j_ext, net.c_ext, net.nu_ext)
     return siegert(mu, sigma, net.tau_m, net.tau_ref, net.theta, net.V_r, net.tau_s)

@@ -1,0 +1,1205 @@
+"""Attractor analysis of clustered networks: cluster rates -> active clusters -> states -> transitions.
+
+The algorithm is the one of the clustered-network toolkit (reference doc
+``clustered-meanfield.md`` section 4; Papadopoulos et al. 2024 as ported in
+VectorialNeuroModulators), step by step:
+
+1. **Rates** (:func:`population_rates`): per population, the spike count in bins of
+   ``bin_ms`` (bins start at the window start; an incomplete last bin is dropped, the
+   convention of :mod:`spikeflow.analysis.spiketrains`) divided by ``bin_ms * size``, in
+   Hz, smoothed with a Gaussian of SD ``smoothing_ms`` (``scipy.ndimage.gaussian_filter1d``,
+   sigma ``smoothing_ms / bin_ms`` bins, edges mirrored (``mode="reflect"``), truncated at
+   4 SD; ``smoothing_ms = 0``: no smoothing).
+2. **Activity** (:func:`active_clusters`), method ``"reference"`` (the default), exactly:
+
+   * ``theta_i`` = time mean of the rate of population ``i``; ``active = rate > theta``
+     (strictly greater, per population);
+   * repeat at most ``max_iter`` (50) times: stop if no bin is active; ``T`` = mean of the
+     rates over all active (population, bin) entries; if ``|T - mean_i(theta_i)| < tol_hz``
+     (20 Hz) stop **without applying T**; otherwise ``theta_i = T`` for every population
+     (one global threshold) and ``active = rate > T``.
+
+   The active matrix returned is always ``rate > theta`` with the ``theta`` returned. A
+   consequence of this rule: when the first step changes the threshold by 20 Hz or more
+   (clusters that are active a small fraction of the time), the global threshold climbs
+   to the mean rate of the active bins, so about half of the bins of a cluster that is
+   active at a typical rate fall below it. Method ``"midpoint"`` is the classical
+   iterative (isodata, Ridler & Calvard 1978) threshold instead: one global threshold,
+   started at the mean of all rates and replaced by the midpoint between the mean rate of
+   the active and of the inactive entries until it moves by less than ``tol_hz``
+   (default 0.01 Hz for this method); the new threshold is applied at every step.
+3. **States** (:func:`states`): time is cut at every bin where the binary activity vector
+   changes; a segment is kept if its duration ``n_bins * bin_ms >= min_state_ms``; the
+   identity of a state is the sorted tuple of the indices of its active populations (the
+   empty tuple is the state with no active population, which is a state like any other).
+   States are numbered in the order of their first kept segment. Per state: count of
+   kept segments, their starts/ends/durations (ms), mean rates over their bins. The first
+   and the last segment are cut by the analysis window (their durations are lower bounds);
+   they are kept and counted like the others, as in the reference.
+4. **Transitions** (:func:`transition_matrix`): the kept segments in time order, dropped
+   segments skipped; every consecutive pair counts one transition ``a -> b``, including
+   ``a -> a`` when only dropped segments lie between two segments of the same state (as in
+   the reference; such pairs stay two occurrences). ``P[a, b] = count(a -> b) /
+   occurrences(a)``; rows may sum to less than 1 (the last segment has no successor).
+   Dwell time = mean duration of a state's segments; occupancy = its total duration /
+   analysed time (``n_bins * bin_ms``); occupancies plus the dropped fraction add up to 1.
+   ``n_transitions`` in the summaries counts only the pairs with ``a != b``; the
+   self-pairs are ``n_self_transitions``.
+
+Also the distribution of the number of co-active populations: ``k_active_fraction[k]`` =
+fraction of all bins of the window with exactly ``k`` active populations, ``k = 0..n_pop``
+(from the activity matrix, dropped segments included), and its mean ``mean_active_count``.
+
+:func:`analyze_attractors` runs all of it on one spikes file and writes ``attractors.h5``
+(:class:`AttractorAnalysis`, loadable), ``attractors.json``, ``states.csv`` and three
+figures; :func:`summarize_attractors` and :func:`write_summary` make the study-level
+summary over repeats and sweep values.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import h5py
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from spikeflow.analysis import spiketrains as st
+from spikeflow.analysis.rates import analysis_window
+from spikeflow.io.atomic import atomic_path
+from spikeflow.io.spikes import SpikeData, read_spikes
+from spikeflow.io.tables import to_json_value, write_csv, write_json
+
+__all__ = [
+    "POPULATION_CHOICES",
+    "THRESHOLD_METHODS",
+    "STATE_COLUMNS",
+    "FIGURES",
+    "SUMMARY_FIGURE",
+    "select_populations",
+    "population_rates",
+    "active_clusters",
+    "k_active_distribution",
+    "StateSequence",
+    "states",
+    "transition_matrix",
+    "AttractorAnalysis",
+    "compute_attractors",
+    "analyze_attractors",
+    "format_summary",
+    "summarize_attractors",
+    "write_summary",
+    "analyze_attractor_summary",
+    "format_group_summary",
+]
+
+#: Keywords of the ``populations`` option (anything else: population names).
+POPULATION_CHOICES = ("e_clusters", "all")
+#: Methods of :func:`active_clusters`.
+THRESHOLD_METHODS = ("reference", "midpoint")
+#: Default convergence tolerance of each threshold method, Hz.
+DEFAULT_TOL_HZ = {"reference": 20.0, "midpoint": 0.01}
+#: Columns of states.csv.
+STATE_COLUMNS = [
+    "state",
+    "label",
+    "n_active",
+    "count",
+    "total_ms",
+    "occupancy",
+    "mean_dwell_ms",
+    "sd_dwell_ms",
+    "median_dwell_ms",
+    "max_dwell_ms",
+    "mean_rate_active_hz",
+    "mean_rate_inactive_hz",
+]
+#: Figure files of :func:`analyze_attractors`.
+FIGURES = ("cluster_rates.png", "state_sequence.png", "transition_matrix.png")
+#: Figure file of :func:`write_summary`.
+SUMMARY_FIGURE = "metastability.png"
+#: Format tag and version of attractors.h5.
+H5_FORMAT = "spikeflow-attractors"
+H5_VERSION = 1
+
+
+# --------------------------------------------------------------------------------------
+# options
+
+
+def _positive(name: str, value: Any, allow_zero: bool = False) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    ok = number >= 0 if allow_zero else number > 0
+    if not (math.isfinite(number) and ok):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
+    return number
+
+
+def select_populations(data: SpikeData, populations: str | Sequence[str] = "e_clusters") -> list[str]:
+    """The names of the populations to analyse, in order.
+
+    Args:
+        data: the run's spikes and metadata.
+        populations: ``"e_clusters"`` (the excitatory clusters named in the metadata
+            ``model_description["clusters"]["e_clusters"]``), ``"all"`` (every population of
+            the file, in file order), a list of population names, or those names as one
+            comma-separated string.
+
+    Returns:
+        The population names.
+
+    Raises:
+        ValueError: unknown name, empty selection, or ``"e_clusters"`` without cluster
+            metadata.
+    """
+    available = list(data.populations)
+    if isinstance(populations, str) and populations == "all":
+        names = available
+    elif isinstance(populations, str) and populations == "e_clusters":
+        clusters = (data.metadata.get("model_description") or {}).get("clusters") or {}
+        names = list(clusters.get("e_clusters") or [])
+        if not names:
+            raise ValueError(
+                "populations='e_clusters' needs model_description['clusters']['e_clusters'] in the "
+                "spikes file's metadata (a clustered model); use 'all' or name the populations"
+            )
+    else:
+        if isinstance(populations, str):
+            names = [p.strip() for p in populations.split(",") if p.strip()]
+        else:
+            names = [str(p) for p in populations]
+        if not names:
+            raise ValueError(f"populations must be one of {POPULATION_CHOICES} or population names, got {populations!r}")
+    unknown = [n for n in names if n not in data.populations]
+    if unknown:
+        raise ValueError(
+            f"unknown population {unknown[0]!r} (the spikes file has {', '.join(available)}; "
+            f"or use one of {', '.join(POPULATION_CHOICES)})"
+        )
+    if len(set(names)) != len(names):
+        raise ValueError(f"populations lists a name twice: {names}")
+    return names
+
+
+# --------------------------------------------------------------------------------------
+# 1. rates
+
+
+def population_rates(
+    data: SpikeData,
+    names: Sequence[str],
+    t_start: float,
+    t_stop: float,
+    bin_ms: float = 0.5,
+    smoothing_ms: float = 10.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Smoothed population rates of the named populations.
+
+    Args:
+        data: the run's spikes.
+        names: populations, in the order of the output rows.
+        t_start: window start in ms (start of the first bin).
+        t_stop: window end in ms; an incomplete last bin is dropped.
+        bin_ms: bin width in ms (> 0).
+        smoothing_ms: SD of the Gaussian kernel in ms (>= 0; 0 = no smoothing).
+
+    Returns:
+        ``(times, rates)``: bin start times in ms, shape (n_bins,), and rates in Hz (spikes
+        per neuron per second), shape (n_pop, n_bins).
+    """
+    bin_ms = _positive("bin_ms", bin_ms)
+    smoothing_ms = _positive("smoothing_ms", smoothing_ms, allow_zero=True)
+    nb = st.n_bins(t_start, t_stop, bin_ms)
+    if nb < 1:
+        raise ValueError(f"bin_ms {bin_ms} is longer than the analysis window [{t_start}, {t_stop}) ms")
+    rates = np.zeros((len(names), nb), dtype=np.float64)
+    for row, name in enumerate(names):
+        pop = data.populations[name]
+        if pop.n_nodes < 1:
+            raise ValueError(f"population {name!r} has no neurons")
+        counts = st.spike_count_histogram(pop.times, t_start, t_stop, bin_ms)
+        rates[row] = counts / (pop.n_nodes * bin_ms / 1000.0)
+    if smoothing_ms > 0:
+        rates = gaussian_filter1d(rates, sigma=smoothing_ms / bin_ms, axis=1, mode="reflect", truncate=4.0)
+    times = float(t_start) + bin_ms * np.arange(nb, dtype=np.float64)
+    return times, rates
+
+
+# --------------------------------------------------------------------------------------
+# 2. activity
+
+
+def active_clusters(
+    rates: np.ndarray,
+    method: str = "reference",
+    tol_hz: float | None = None,
+    max_iter: int = 50,
+    return_thresholds: bool = False,
+):
+    """Which populations are active in which bins (the iterative threshold of the module doc).
+
+    Args:
+        rates: rates in Hz, shape (n_pop, n_bins).
+        method: ``"reference"`` (per-population time means, then the global mean over
+            active entries while that moves the threshold by ``tol_hz`` or more) or
+            ``"midpoint"`` (global isodata threshold); see the module docstring.
+        tol_hz: convergence tolerance in Hz (default 20 for "reference", 0.01 for
+            "midpoint").
+        max_iter: maximum number of threshold updates (>= 0).
+        return_thresholds: also return the thresholds.
+
+    Returns:
+        Boolean array (n_pop, n_bins), ``rates > thresholds[:, None]``; with
+        ``return_thresholds`` the tuple (active, thresholds in Hz (n_pop,)).
+    """
+    rates = np.asarray(rates, dtype=np.float64)
+    if rates.ndim != 2 or rates.shape[1] < 1:
+        raise ValueError(f"rates must have shape (n_pop, n_bins) with n_bins >= 1, got {rates.shape}")
+    if not np.all(np.isfinite(rates)):
+        raise ValueError("rates must be finite")
+    if method not in THRESHOLD_METHODS:
+        raise ValueError(f"threshold method must be one of {', '.join(THRESHOLD_METHODS)}, got {method!r}")
+    tol = _positive("tol_hz", DEFAULT_TOL_HZ[method] if tol_hz is None else tol_hz)
+    if int(max_iter) != max_iter or max_iter < 0:
+        raise ValueError(f"max_iter must be an integer >= 0, got {max_iter!r}")
+    n_pop = rates.shape[0]
+    if method == "reference":
+        theta = rates.mean(axis=1)
+        active = rates > theta[:, None]
+        for _ in range(int(max_iter)):
+            if not active.any():
+                break
+            proposal = float(rates[active].mean())
+            if abs(proposal - float(theta.mean())) < tol:
+                break
+            theta = np.full(n_pop, proposal)
+            active = rates > theta[:, None]
+    else:
+        threshold = float(rates.mean())
+        for _ in range(int(max_iter)):
+            above = rates > threshold
+            if above.all() or not above.any():
+                break
+            proposal = 0.5 * (float(rates[above].mean()) + float(rates[~above].mean()))
+            moved = abs(proposal - threshold)
+            threshold = proposal
+            if moved < tol:
+                break
+        theta = np.full(n_pop, threshold)
+        active = rates > theta[:, None]
+    return (active, theta) if return_thresholds else active
+
+
+def k_active_distribution(active: np.ndarray) -> np.ndarray:
+    """Fraction of bins with exactly k active populations.
+
+    Args:
+        active: boolean activity, shape (n_pop, n_bins).
+
+    Returns:
+        float64 array (n_pop + 1,): entry k is the fraction of bins with k active
+        populations; it sums to 1.
+    """
+    active = np.asarray(active, dtype=bool)
+    counts = np.bincount(active.sum(axis=0), minlength=active.shape[0] + 1)
+    return counts / max(active.shape[1], 1)
+
+
+# --------------------------------------------------------------------------------------
+# 3. states and 4. transitions
+
+
+def _label(identity: Sequence[int], names: Sequence[str] | None) -> str:
+    if not identity:
+        return "none"
+    return "+".join(names[i] if names is not None else str(i) for i in identity)
+
+
+def _sd(values: np.ndarray) -> float:
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return float(np.std(values, ddof=1)) if values.size > 1 else math.nan
+
+
+def _mean(values: Iterable[float]) -> float:
+    values = np.asarray(list(values), dtype=float)
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else math.nan
+
+
+@dataclass(frozen=True)
+class StateSequence:
+    """The segments of constant activity and the states they form.
+
+    Attributes:
+        t_start_ms: start of the first bin, ms.
+        bin_ms: bin width, ms.
+        n_bins: number of bins analysed.
+        min_state_ms: segments shorter than this (ms) were dropped.
+        seg_start: int64 (n_seg,), first bin of every segment (kept and dropped), in time order.
+        seg_stop: int64 (n_seg,), bin after the last bin of every segment.
+        seg_state: int64 (n_seg,), state index of every kept segment, -1 for dropped ones.
+        identities: per state (in order of first kept appearance), the sorted tuple of the
+            indices of its active populations.
+        mean_rates_hz: float64 (n_states, n_pop), mean rate of every population over the bins
+            of the state's kept segments (None if no rates were given).
+    """
+
+    t_start_ms: float
+    bin_ms: float
+    n_bins: int
+    min_state_ms: float
+    seg_start: np.ndarray
+    seg_stop: np.ndarray
+    seg_state: np.ndarray
+    identities: tuple[tuple[int, ...], ...]
+    mean_rates_hz: np.ndarray | None = None
+
+    @property
+    def n_states(self) -> int:
+        return len(self.identities)
+
+    @property
+    def kept(self) -> np.ndarray:
+        """Boolean (n_seg,): the segments that are states."""
+        return self.seg_state >= 0
+
+    @property
+    def sequence(self) -> np.ndarray:
+        """int64 (n_kept,): state index of the kept segments, in time order."""
+        return self.seg_state[self.kept]
+
+    @property
+    def starts_ms(self) -> np.ndarray:
+        """float64 (n_kept,): start of every kept segment, ms."""
+        return self.t_start_ms + self.bin_ms * self.seg_start[self.kept]
+
+    @property
+    def ends_ms(self) -> np.ndarray:
+        """float64 (n_kept,): end of every kept segment, ms."""
+        return self.t_start_ms + self.bin_ms * self.seg_stop[self.kept]
+
+    @property
+    def durations_ms(self) -> np.ndarray:
+        """float64 (n_kept,): duration of every kept segment, ms."""
+        return self.bin_ms * (self.seg_stop - self.seg_start)[self.kept]
+
+    @property
+    def analysed_ms(self) -> float:
+        """Analysed time, ``n_bins * bin_ms`` (ms)."""
+        return self.n_bins * self.bin_ms
+
+    @property
+    def dropped_fraction(self) -> float:
+        """Fraction of the analysed time in dropped (too short) segments."""
+        dropped = (self.seg_stop - self.seg_start)[~self.kept].sum()
+        return float(dropped) / self.n_bins
+
+    def state_durations(self, state: int) -> np.ndarray:
+        """Durations (ms) of the kept segments of one state, in time order."""
+        return self.durations_ms[self.sequence == state]
+
+    def occupancy(self) -> np.ndarray:
+        """float64 (n_states,): total duration of each state / analysed time."""
+        total = np.bincount(self.sequence, weights=self.durations_ms, minlength=self.n_states)
+        return total / self.analysed_ms
+
+    def dwell_times_ms(self) -> np.ndarray:
+        """float64 (n_states,): mean duration of each state's segments (ms)."""
+        counts = np.bincount(self.sequence, minlength=self.n_states)
+        total = np.bincount(self.sequence, weights=self.durations_ms, minlength=self.n_states)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return total / counts
+
+    def table(self, names: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """One row per state (keys :data:`STATE_COLUMNS` plus ``populations``, ``starts_ms``,
+        ``ends_ms``, ``durations_ms`` and ``mean_rates_hz``), in state order."""
+        rows = []
+        occupancy = self.occupancy()
+        starts, ends = self.starts_ms, self.ends_ms
+        for index, identity in enumerate(self.identities):
+            mine = self.sequence == index
+            durations = self.durations_ms[mine]
+            rates = None if self.mean_rates_hz is None else self.mean_rates_hz[index]
+            mask = np.zeros(0 if rates is None else rates.size, dtype=bool)
+            if rates is not None:
+                mask[list(identity)] = True
+            rows.append(
+                {
+                    "state": index,
+                    "label": _label(identity, names),
+                    "populations": [names[i] if names is not None else i for i in identity],
+                    "indices": list(identity),
+                    "n_active": len(identity),
+                    "count": int(durations.size),
+                    "total_ms": float(durations.sum()),
+                    "occupancy": float(occupancy[index]),
+                    "mean_dwell_ms": float(durations.mean()),
+                    "sd_dwell_ms": _sd(durations),
+                    "median_dwell_ms": float(np.median(durations)),
+                    "max_dwell_ms": float(durations.max()),
+                    "mean_rate_active_hz": _mean(rates[mask]) if rates is not None else None,
+                    "mean_rate_inactive_hz": _mean(rates[~mask]) if rates is not None else None,
+                    "starts_ms": starts[mine].tolist(),
+                    "ends_ms": ends[mine].tolist(),
+                    "durations_ms": durations.tolist(),
+                    "mean_rates_hz": None if rates is None else rates.tolist(),
+                }
+            )
+        return rows
+
+
+def _bin_width(times: np.ndarray, bin_ms: float | None) -> float:
+    if bin_ms is not None:
+        return _positive("bin_ms", bin_ms)
+    if times.size < 2:
+        raise ValueError("give bin_ms when there are fewer than two bins")
+    steps = np.diff(times)
+    width = float(steps[0])
+    if not width > 0 or not np.allclose(steps, width, rtol=1e-9, atol=1e-9 * abs(width)):
+        raise ValueError("times must be equally spaced bin starts (ms)")
+    return width
+
+
+def states(
+    active: np.ndarray,
+    times: np.ndarray,
+    min_state_ms: float = 20.0,
+    rates: np.ndarray | None = None,
+    bin_ms: float | None = None,
+) -> StateSequence:
+    """Cut the activity into segments of constant activity and keep the long ones as states.
+
+    Args:
+        active: boolean activity, shape (n_pop, n_bins).
+        times: bin start times in ms, shape (n_bins,), equally spaced.
+        min_state_ms: segments with ``n_bins * bin_ms < min_state_ms`` are dropped (ms, >= 0).
+        rates: optional rates in Hz, shape (n_pop, n_bins), for the states' mean rates.
+        bin_ms: bin width in ms (default: the spacing of ``times``).
+
+    Returns:
+        The :class:`StateSequence`.
+    """
+    active = np.asarray(active, dtype=bool)
+    times = np.asarray(times, dtype=np.float64)
+    if active.ndim != 2 or active.shape[1] < 1 or times.shape != (active.shape[1],):
+        raise ValueError(f"active {active.shape} must be (n_pop, n_bins) and times {times.shape} (n_bins,)")
+    min_state_ms = _positive("min_state_ms", min_state_ms, allow_zero=True)
+    width = _bin_width(times, bin_ms)
+    n_pop, nb = active.shape
+    change = np.flatnonzero(np.any(active[:, 1:] != active[:, :-1], axis=0)) + 1
+    bounds = np.concatenate(([0], change, [nb])).astype(np.int64)
+    seg_start, seg_stop = bounds[:-1], bounds[1:]
+    min_bins = math.ceil(min_state_ms / width - 1e-9)
+    keep = (seg_stop - seg_start) >= min_bins
+    seg_state = np.full(seg_start.size, -1, dtype=np.int64)
+    index: dict[tuple[int, ...], int] = {}
+    for k in np.flatnonzero(keep):
+        identity = tuple(int(i) for i in np.flatnonzero(active[:, seg_start[k]]))
+        seg_state[k] = index.setdefault(identity, len(index))
+    identities = tuple(index)
+    mean_rates = None
+    if rates is not None:
+        rates = np.asarray(rates, dtype=np.float64)
+        if rates.shape != active.shape:
+            raise ValueError(f"rates {rates.shape} and active {active.shape} differ in shape")
+        cum = np.concatenate((np.zeros((n_pop, 1)), np.cumsum(rates, axis=1)), axis=1)
+        sums = np.zeros((len(identities), n_pop))
+        n = np.zeros(len(identities))
+        for k in np.flatnonzero(keep):
+            sums[seg_state[k]] += cum[:, seg_stop[k]] - cum[:, seg_start[k]]
+            n[seg_state[k]] += seg_stop[k] - seg_start[k]
+        mean_rates = sums / n[:, None] if len(identities) else np.zeros((0, n_pop))
+    return StateSequence(
+        t_start_ms=float(times[0]),
+        bin_ms=width,
+        n_bins=nb,
+        min_state_ms=min_state_ms,
+        seg_start=seg_start,
+        seg_stop=seg_stop,
+        seg_state=seg_state,
+        identities=identities,
+        mean_rates_hz=mean_rates,
+    )
+
+
+def transition_matrix(sequence: StateSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Transitions between consecutive kept segments (dropped segments skipped).
+
+    Args:
+        sequence: the states of :func:`states`.
+
+    Returns:
+        ``(counts, occurrences, probability)``: int64 (n_states, n_states) with
+        ``counts[a, b]`` the number of kept segments of state ``a`` followed by one of ``b``
+        (``a == b`` possible, see the module docstring); int64 (n_states,) kept segments per
+        state; float64 (n_states, n_states) ``counts / occurrences[:, None]``.
+    """
+    n = sequence.n_states
+    order = sequence.sequence
+    counts = np.zeros((n, n), dtype=np.int64)
+    if order.size > 1:
+        np.add.at(counts, (order[:-1], order[1:]), 1)
+    occurrences = np.bincount(order, minlength=n).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        probability = counts / np.maximum(occurrences, 1)[:, None]
+    return counts, occurrences, probability
+
+
+# --------------------------------------------------------------------------------------
+# result
+
+
+@dataclass
+class AttractorAnalysis:
+    """Everything the attractor analysis of one run computed; saved to and loaded from HDF5.
+
+    Attributes:
+        populations: analysed population names (rows of ``rates_hz``).
+        population_sizes: int64 (n_pop,), neurons per population.
+        times_ms: float64 (n_bins,), bin starts in ms.
+        window_ms: (t_start, t_stop) of the analysis window in ms (the bins cover
+            ``[t_start, t_start + n_bins * bin_ms)``).
+        rates_hz: float64 (n_pop, n_bins), smoothed population rates.
+        thresholds_hz: float64 (n_pop,), the thresholds of ``active``.
+        active: bool (n_pop, n_bins), ``rates_hz > thresholds_hz[:, None]``.
+        sequence: segments and states.
+        options: the analysis options in effect.
+        config: the run's resolved config (from the spikes file metadata "config").
+        metadata: the spikes file's metadata.
+        spikes_file: path of the analysed spikes file.
+    """
+
+    populations: list[str]
+    population_sizes: np.ndarray
+    times_ms: np.ndarray
+    window_ms: tuple[float, float]
+    rates_hz: np.ndarray
+    thresholds_hz: np.ndarray
+    active: np.ndarray
+    sequence: StateSequence
+    options: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    spikes_file: str = ""
+
+    @property
+    def bin_ms(self) -> float:
+        return self.sequence.bin_ms
+
+    def transitions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`transition_matrix` of the run."""
+        return transition_matrix(self.sequence)
+
+    def state_labels(self) -> list[str]:
+        """Label of every state, e.g. ``"E0+E3"`` (``"none"``: no active population)."""
+        return [_label(identity, self.populations) for identity in self.sequence.identities]
+
+    def state_table(self) -> list[dict[str, Any]]:
+        """Per-state rows (see :meth:`StateSequence.table`)."""
+        return self.sequence.table(self.populations)
+
+    def summary(self) -> dict[str, Any]:
+        """The attractors.json document (see :func:`analyze_attractors`)."""
+        seq = self.sequence
+        counts, _, probability = self.transitions()
+        n_self = int(np.trace(counts))
+        n_transitions = int(counts.sum()) - n_self
+        k_fraction = k_active_distribution(self.active)
+        analysed_s = seq.analysed_ms / 1000.0
+        durations = seq.durations_ms
+        meta = self.metadata
+        return {
+            "run_id": meta.get("run_id"),
+            "model": meta.get("model"),
+            "study": meta.get("study"),
+            "seed": meta.get("seed"),
+            "spikes_file": self.spikes_file,
+            "window_ms": [float(self.window_ms[0]), float(self.window_ms[1])],
+            "analysed_ms": seq.analysed_ms,
+            "n_bins": seq.n_bins,
+            "options": self.options,
+            "populations": list(self.populations),
+            "population_sizes": self.population_sizes.tolist(),
+            "thresholds_hz": self.thresholds_hz.tolist(),
+            "n_states": seq.n_states,
+            "n_segments": int(seq.seg_start.size),
+            "n_kept_segments": int(seq.kept.sum()),
+            "dropped_fraction": seq.dropped_fraction,
+            "n_transitions": n_transitions,
+            "n_self_transitions": n_self,
+            "transitions_per_s": n_transitions / analysed_s,
+            "mean_dwell_ms": float(durations.mean()) if durations.size else None,
+            "median_dwell_ms": float(np.median(durations)) if durations.size else None,
+            "max_dwell_ms": float(durations.max()) if durations.size else None,
+            "dwell_times_ms": seq.dwell_times_ms().tolist(),
+            "occupancy": seq.occupancy().tolist(),
+            "k_active_fraction": k_fraction.tolist(),
+            "mean_active_count": float(np.dot(np.arange(k_fraction.size), k_fraction)),
+            "fraction_no_active": float(k_fraction[0]),
+            "state_labels": self.state_labels(),
+            "transition_counts": counts.tolist(),
+            "transition_probability": probability.tolist(),
+            "states": self.state_table(),
+            "config": self.config,
+        }
+
+    # ---- persistence
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the analysis to one HDF5 file, atomically.
+
+        Layout: root attrs ``format`` ("spikeflow-attractors"), ``version`` (1),
+        ``bin_ms``, ``window_ms``, ``min_state_ms``, ``spikes_file``; datasets
+        ``populations`` (str), ``population_sizes``, ``times_ms``, ``rates_hz`` (gzip),
+        ``thresholds_hz``, ``active`` (bool), ``segments/{start_bin,stop_bin,state}``
+        (state -1: dropped), ``states/active`` (bool, n_states x n_pop),
+        ``states/mean_rates_hz``, ``transitions/{counts,occurrences,probability}``; the
+        documents ``json/{options,config,metadata}`` as JSON text.
+
+        Returns:
+            The path written.
+        """
+        seq = self.sequence
+        counts, occurrences, probability = self.transitions()
+        membership = np.zeros((seq.n_states, len(self.populations)), dtype=bool)
+        for index, identity in enumerate(seq.identities):
+            membership[index, list(identity)] = True
+        strings = h5py.string_dtype()
+        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+            f.attrs["format"] = H5_FORMAT
+            f.attrs["version"] = H5_VERSION
+            f.attrs["bin_ms"] = seq.bin_ms
+            f.attrs["window_ms"] = np.asarray(self.window_ms, dtype=np.float64)
+            f.attrs["min_state_ms"] = seq.min_state_ms
+            f.attrs["spikes_file"] = self.spikes_file
+            f.create_dataset("populations", data=np.array(self.populations, dtype=object), dtype=strings)
+            f.create_dataset("population_sizes", data=np.asarray(self.population_sizes, dtype=np.int64))
+            f.create_dataset("times_ms", data=self.times_ms)
+            f.create_dataset("rates_hz", data=self.rates_hz, compression="gzip", compression_opts=4)
+            f.create_dataset("thresholds_hz", data=self.thresholds_hz)
+            f.create_dataset("active", data=self.active, dtype=bool, compression="gzip", compression_opts=4)
+            g = f.create_group("segments")
+            g.create_dataset("start_bin", data=seq.seg_start)
+            g.create_dataset("stop_bin", data=seq.seg_stop)
+            g.create_dataset("state", data=seq.seg_state)
+            g = f.create_group("states")
+            g.create_dataset("active", data=membership, dtype=bool)
+            g.create_dataset("labels", data=np.array(self.state_labels(), dtype=object), dtype=strings)
+            if seq.mean_rates_hz is not None:
+                g.create_dataset("mean_rates_hz", data=seq.mean_rates_hz)
+            g = f.create_group("transitions")
+            g.create_dataset("counts", data=counts)
+            g.create_dataset("occurrences", data=occurrences)
+            g.create_dataset("probability", data=probability)
+            g = f.create_group("json")
+            for name, doc in (("options", self.options), ("config", self.config), ("metadata", self.metadata)):
+                g.create_dataset(name, data=json.dumps(to_json_value(doc), allow_nan=False), dtype=strings)
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "AttractorAnalysis":
+        """Read an analysis written by :meth:`save`."""
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"no attractors file {path}")
+        with h5py.File(path, "r") as f:
+            if f.attrs.get("format") != H5_FORMAT:
+                raise ValueError(f"{path} is not a spikeflow attractors file")
+            membership = f["states/active"][()]
+            identities = tuple(tuple(int(i) for i in np.flatnonzero(row)) for row in membership)
+            times = f["times_ms"][()]
+            mean_rates = f["states/mean_rates_hz"][()] if "mean_rates_hz" in f["states"] else None
+            sequence = StateSequence(
+                t_start_ms=float(times[0]),
+                bin_ms=float(f.attrs["bin_ms"]),
+                n_bins=int(times.size),
+                min_state_ms=float(f.attrs["min_state_ms"]),
+                seg_start=f["segments/start_bin"][()],
+                seg_stop=f["segments/stop_bin"][()],
+                seg_state=f["segments/state"][()],
+                identities=identities,
+                mean_rates_hz=mean_rates,
+            )
+            window = f.attrs["window_ms"]
+            docs = {name: json.loads(f["json"][name][()]) for name in ("options", "config", "metadata")}
+            return cls(
+                populations=[p.decode() if isinstance(p, bytes) else str(p) for p in f["populations"][()]],
+                population_sizes=f["population_sizes"][()],
+                times_ms=times,
+                window_ms=(float(window[0]), float(window[1])),
+                rates_hz=f["rates_hz"][()],
+                thresholds_hz=f["thresholds_hz"][()],
+                active=f["active"][()].astype(bool),
+                sequence=sequence,
+                options=docs["options"],
+                config=docs["config"],
+                metadata=docs["metadata"],
+                spikes_file=str(f.attrs["spikes_file"]),
+            )
+
+
+# --------------------------------------------------------------------------------------
+# one run
+
+
+def compute_attractors(
+    data: SpikeData,
+    populations: str | Sequence[str] = "e_clusters",
+    bin_ms: float = 0.5,
+    smoothing_ms: float = 10.0,
+    min_state_ms: float = 20.0,
+    t_start: float | None = None,
+    t_stop: float | None = None,
+    threshold_method: str = "reference",
+    tol_hz: float | None = None,
+    max_iter: int = 50,
+    spikes_file: str = "",
+) -> AttractorAnalysis:
+    """The attractor analysis of one run's spikes (no files written).
+
+    Args:
+        data: the run's spikes and metadata.
+        populations: see :func:`select_populations` (default the E clusters).
+        bin_ms: rate bin in ms (> 0).
+        smoothing_ms: SD of the Gaussian smoothing in ms (>= 0).
+        min_state_ms: shortest kept segment in ms (>= 0).
+        t_start: window start in ms (default the end of the presimulation).
+        t_stop: window end in ms (default the end of the run).
+        threshold_method: ``"reference"`` or ``"midpoint"`` (:func:`active_clusters`).
+        tol_hz: threshold convergence tolerance in Hz (default per method).
+        max_iter: maximum threshold updates.
+        spikes_file: recorded in the result.
+
+    Returns:
+        The :class:`AttractorAnalysis`.
+    """
+    bin_ms = _positive("bin_ms", bin_ms)
+    smoothing_ms = _positive("smoothing_ms", smoothing_ms, allow_zero=True)
+    min_state_ms = _positive("min_state_ms", min_state_ms, allow_zero=True)
+    if threshold_method not in THRESHOLD_METHODS:
+        raise ValueError(f"threshold_method must be one of {', '.join(THRESHOLD_METHODS)}, got {threshold_method!r}")
+    names = select_populations(data, populations)
+    t0, t1 = analysis_window(data, t_start, t_stop)
+    times, rates = population_rates(data, names, t0, t1, bin_ms, smoothing_ms)
+    active, thresholds = active_clusters(
+        rates, method=threshold_method, tol_hz=tol_hz, max_iter=max_iter, return_thresholds=True
+    )
+    sequence = states(active, times, min_state_ms, rates=rates, bin_ms=bin_ms)
+    options = {
+        "populations": populations if isinstance(populations, str) else list(populations),
+        "bin_ms": bin_ms,
+        "smoothing_ms": smoothing_ms,
+        "min_state_ms": min_state_ms,
+        "t_start": t0,
+        "t_stop": t1,
+        "threshold_method": threshold_method,
+        "tol_hz": DEFAULT_TOL_HZ[threshold_method] if tol_hz is None else float(tol_hz),
+        "max_iter": int(max_iter),
+    }
+    return AttractorAnalysis(
+        populations=names,
+        population_sizes=np.array([data.populations[n].n_nodes for n in names], dtype=np.int64),
+        times_ms=times,
+        window_ms=(t0, t1),
+        rates_hz=rates,
+        thresholds_hz=thresholds,
+        active=active,
+        sequence=sequence,
+        options=options,
+        config=dict(data.metadata.get("config") or {}),
+        metadata=dict(data.metadata),
+        spikes_file=spikes_file,
+    )
+
+
+def _csv_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [{key: row.get(key) for key in STATE_COLUMNS} for row in rows]
+
+
+def analyze_attractors(
+    spikes_path: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    populations: str | Sequence[str] = "e_clusters",
+    bin_ms: float = 0.5,
+    smoothing_ms: float = 10.0,
+    min_state_ms: float = 20.0,
+    figures: bool = True,
+    top_states: int = 20,
+    **options: Any,
+) -> dict[str, Any]:
+    """Run the attractor analysis of one spikes file and write its outputs.
+
+    Writes into ``out_dir`` (created if needed), each file atomically:
+
+    * ``cluster_rates.png``, ``state_sequence.png``, ``transition_matrix.png`` (if
+      ``figures``);
+    * ``states.csv``: one line per state, columns :data:`STATE_COLUMNS`;
+    * ``attractors.h5``: the :class:`AttractorAnalysis` (load with
+      :meth:`AttractorAnalysis.load`);
+    * ``attractors.json`` (written last): the summary of :meth:`AttractorAnalysis.summary`:
+      ``run_id``, ``model``, ``study``, ``seed``, ``spikes_file``, ``window_ms``,
+      ``analysed_ms``, ``n_bins``, ``options``, ``populations``, ``population_sizes``,
+      ``thresholds_hz``, ``n_states``, ``n_segments``, ``n_kept_segments``,
+      ``dropped_fraction``, ``n_transitions`` (state changes), ``n_self_transitions``,
+      ``transitions_per_s``, ``mean_dwell_ms`` / ``median_dwell_ms`` / ``max_dwell_ms``
+      (over kept segments), ``dwell_times_ms`` and ``occupancy`` (per state),
+      ``k_active_fraction``, ``mean_active_count``, ``fraction_no_active``,
+      ``state_labels``, ``transition_counts``, ``transition_probability``, ``states``
+      (per-state rows) and ``config`` (the run's resolved config).
+
+    Args:
+        spikes_path: the run's spikes file.
+        out_dir: output directory.
+        populations: ``"e_clusters"``, ``"all"`` or population names.
+        bin_ms: rate bin in ms.
+        smoothing_ms: Gaussian SD in ms (0: none).
+        min_state_ms: shortest kept state in ms.
+        figures: also draw the figures.
+        top_states: number of states (by occupancy) shown in the transition matrix and
+            named in the state sequence.
+        **options: passed to :func:`compute_attractors` (t_start, t_stop,
+            threshold_method, tol_hz, max_iter).
+
+    Returns:
+        The attractors.json document (undefined numbers as None, as in the file).
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = read_spikes(spikes_path)
+    result = compute_attractors(
+        data,
+        populations=populations,
+        bin_ms=bin_ms,
+        smoothing_ms=smoothing_ms,
+        min_state_ms=min_state_ms,
+        spikes_file=str(spikes_path),
+        **options,
+    )
+    summary = to_json_value(result.summary())  # as written: NaN -> None
+    if figures:
+        from spikeflow.plots import attractors as plots  # matplotlib only when drawing
+
+        plots.cluster_rates(result, out_dir / FIGURES[0])
+        plots.state_sequence(result, out_dir / FIGURES[1], top_states=top_states)
+        plots.transition_matrix(result, out_dir / FIGURES[2], top_states=top_states)
+    write_csv(out_dir / "states.csv", _csv_rows(summary["states"]), STATE_COLUMNS)
+    result.save(out_dir / "attractors.h5")
+    write_json(out_dir / "attractors.json", summary)
+    return summary
+
+
+def _fmt(value: Any, spec: str) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    return format(value, spec)
+
+
+def format_summary(summary: Mapping[str, Any], max_states: int = 10) -> str:
+    """The attractors.json document as text for the terminal.
+
+    Args:
+        summary: the document of :func:`analyze_attractors`.
+        max_states: at most this many states are listed (by occupancy).
+
+    Returns:
+        The text, without a trailing newline.
+    """
+    opts = summary.get("options") or {}
+    t0, t1 = summary.get("window_ms") or (math.nan, math.nan)
+    pops = summary.get("populations") or []
+    lines = [
+        (
+            f"{summary.get('model') or '?'} run {summary.get('run_id') or '?'}: attractors of {len(pops)} populations "
+            f"over {_fmt(t0, 'g')}-{_fmt(t1, 'g')} ms (bin {_fmt(opts.get('bin_ms'), 'g')} ms, smoothing "
+            f"{_fmt(opts.get('smoothing_ms'), 'g')} ms, states >= {_fmt(opts.get('min_state_ms'), 'g')} ms, "
+            f"threshold {opts.get('threshold_method', 'reference')})"
+        ),
+        (
+            f"  states {summary.get('n_states')}, kept segments {summary.get('n_kept_segments')} of "
+            f"{summary.get('n_segments')} ({_fmt(summary.get('dropped_fraction'), '.1%')} of the time dropped)"
+        ),
+        (
+            f"  transitions {summary.get('n_transitions')} ({_fmt(summary.get('transitions_per_s'), '.2f')}/s; "
+            f"{summary.get('n_self_transitions')} returns to the same state), mean dwell "
+            f"{_fmt(summary.get('mean_dwell_ms'), '.1f')} ms, longest {_fmt(summary.get('max_dwell_ms'), '.1f')} ms"
+        ),
+        (
+            f"  active populations: mean {_fmt(summary.get('mean_active_count'), '.2f')}, none active "
+            f"{_fmt(summary.get('fraction_no_active'), '.1%')} of the time"
+        ),
+    ]
+    k_fraction = summary.get("k_active_fraction") or []
+    shown = [f"{k}: {f:.1%}" for k, f in enumerate(k_fraction) if f and f >= 0.0005]
+    if shown:
+        lines.append("  time with k active: " + ", ".join(shown))
+    rows = sorted(summary.get("states") or [], key=lambda r: -(r.get("occupancy") or 0.0))
+    if rows:
+        lines.append(f"  {'state':<40} {'count':>6} {'dwell/ms':>9} {'occupancy':>9}")
+        for row in rows[:max_states]:
+            label = str(row.get("label"))
+            label = label if len(label) <= 40 else label[:37] + "..."
+            lines.append(
+                f"  {label:<40} {row.get('count'):>6} {_fmt(row.get('mean_dwell_ms'), '9.1f')} "
+                f"{_fmt(row.get('occupancy'), '9.1%')}"
+            )
+        if len(rows) > max_states:
+            lines.append(f"  ... {len(rows) - max_states} more states in states.csv")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# study summary
+
+
+#: Per-run numbers averaged over repeats in the summary (name in attractors.json).
+SUMMARY_METRICS = (
+    "n_states",
+    "mean_dwell_ms",
+    "transitions_per_s",
+    "mean_active_count",
+    "fraction_no_active",
+    "dropped_fraction",
+)
+
+#: Config paths that never group runs when the grouping key is inferred.
+_NOT_GROUPING = ("simulation.seed",)
+
+
+def _get_path(config: Mapping[str, Any], dotted: str, source: str) -> Any:
+    node: Any = config
+    for part in dotted.split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]  # an element of a list, e.g. params.j_potentiated.0
+        elif isinstance(node, Mapping) and part in node:
+            node = node[part]
+        else:
+            raise ValueError(f"{source}: the run config has no {dotted!r} (no {part!r}) to group by")
+    return node
+
+
+def _flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out.update(_flatten(value, path + "."))
+        else:
+            out[path] = value
+    return out
+
+
+def _infer_group_by(configs: Sequence[Mapping[str, Any]]) -> str:
+    flat = [_flatten(c) for c in configs]
+    keys = dict.fromkeys(k for f in flat for k in f)
+    varying = [
+        k
+        for k in keys
+        if k not in _NOT_GROUPING
+        and len({json.dumps(to_json_value(f.get(k)), sort_keys=True) for f in flat}) > 1
+    ]
+    if len(varying) > 1:
+        raise ValueError(f"the runs differ in several config keys ({', '.join(varying)}); choose one with group_by")
+    return varying[0] if varying else ""
+
+
+def _group_label(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(to_json_value(value), sort_keys=True, separators=(",", ":"))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _group_x(values: Sequence[Any]) -> tuple[list[float | None], int | None]:
+    """Numeric x of every group value: the number itself, or for equal-length lists of
+    numbers the first element that differs between groups (the first one if none does).
+
+    Returns:
+        (x per value, the list index used or None).
+    """
+    if all(_is_number(v) for v in values):
+        return [float(v) for v in values], None
+    if values and all(isinstance(v, (list, tuple)) and v and all(_is_number(e) for e in v) for v in values):
+        lengths = {len(v) for v in values}
+        if len(lengths) == 1:
+            n = lengths.pop()
+            differing = [i for i in range(n) if len({float(v[i]) for v in values}) > 1]
+            index = differing[0] if differing else 0
+            return [float(v[index]) for v in values], index
+    return [None] * len(values), None
+
+
+def summarize_attractors(json_paths: Sequence[str | os.PathLike], group_by: str | None = "") -> dict[str, Any]:
+    """Summary over runs (repeats and sweep values) of their attractors.json files.
+
+    Runs are grouped by the value at the dotted path ``group_by`` in their config (e.g.
+    ``"params.j_potentiated"``, or ``"params.j_potentiated.0"`` for one list element); with ``group_by`` empty, the one config key that differs
+    between the runs apart from ``simulation.seed`` (all runs one group if there is none;
+    an error if there are several). A group's ``label`` is the value as text (lists as
+    compact JSON, e.g. ``"[15.75,5.45,6.25,5.0]"``); its ``x`` is the value if it is a
+    number, for lists of numbers the first element that differs between the groups, and
+    None otherwise. Groups are sorted by ``x`` when every group has one, else kept in the
+    order of first appearance.
+
+    Per group: ``n_runs``, ``run_ids``, ``value``, and for every metric of
+    :data:`SUMMARY_METRICS` the mean over its runs under the metric's name and the sample
+    SD (ddof=1; NaN for one run) as ``<name>_sd`` (runs where a metric is undefined, e.g.
+    no state at all for the dwell time, are left out of it); ``k_active_fraction`` and
+    ``k_active_fraction_sd`` likewise element-wise (lists padded with zeros to the
+    longest).
+
+    Args:
+        json_paths: attractors.json files of the runs.
+        group_by: dotted config path ("" or None: inferred).
+
+    Returns:
+        ``{"group_by", "x_element", "n_runs", "groups": [...], "runs": [per-run rows]}``.
+    """
+    if not json_paths:
+        raise ValueError("summarize_attractors needs at least one attractors.json")
+    docs = []
+    for path in json_paths:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no attractors summary {path}")
+        docs.append((path, json.loads(path.read_text(encoding="utf-8"))))
+    key = (group_by or "").strip()
+    key = key.removeprefix("config.")
+    if not key:
+        key = _infer_group_by([d.get("config") or {} for _, d in docs])
+    runs = []
+    for path, doc in docs:
+        value = _get_path(doc.get("config") or {}, key, str(path)) if key else "all"
+        row = {"file": str(path), "run_id": doc.get("run_id"), "seed": doc.get("seed"), "value": value,
+               "label": _group_label(value)}
+        for metric in SUMMARY_METRICS:
+            row[metric] = doc.get(metric)
+        row["k_active_fraction"] = list(doc.get("k_active_fraction") or [])
+        runs.append(row)
+    labels = list(dict.fromkeys(r["label"] for r in runs))
+    values = [next(r["value"] for r in runs if r["label"] == label) for label in labels]
+    xs, x_element = _group_x(values)
+    groups = []
+    for label, value, x in zip(labels, values, xs):
+        members = [r for r in runs if r["label"] == label]
+        group: dict[str, Any] = {"label": label, "value": value, "x": x, "n_runs": len(members),
+                                 "run_ids": [m["run_id"] for m in members]}
+        for metric in SUMMARY_METRICS:
+            numbers = np.array([m[metric] if _is_number(m[metric]) else np.nan for m in members], dtype=float)
+            group[metric] = _mean(numbers)
+            group[f"{metric}_sd"] = _sd(numbers)
+        width = max(len(m["k_active_fraction"]) for m in members)
+        k = np.zeros((len(members), width))
+        for i, m in enumerate(members):
+            k[i, : len(m["k_active_fraction"])] = m["k_active_fraction"]
+        group["k_active_fraction"] = k.mean(axis=0).tolist()
+        group["k_active_fraction_sd"] = (
+            k.std(axis=0, ddof=1) if len(members) > 1 else np.full(width, np.nan)
+        ).tolist()
+        groups.append(group)
+    if all(g["x"] is not None for g in groups):
+        groups.sort(key=lambda g: g["x"])
+    return {"group_by": key, "x_element": x_element, "n_runs": len(runs), "groups": groups, "runs": runs}
+
+
+def _summary_columns(summary: Mapping[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+    width = max((len(g["k_active_fraction"]) for g in summary["groups"]), default=0)
+    columns = ["group", "x", "n_runs"]
+    for metric in SUMMARY_METRICS:
+        columns += [metric, f"{metric}_sd"]
+    for k in range(width):
+        columns += [f"k{k}_fraction", f"k{k}_fraction_sd"]
+    rows = []
+    for g in summary["groups"]:
+        row = {"group": g["label"], "x": g["x"], "n_runs": g["n_runs"]}
+        for metric in SUMMARY_METRICS:
+            row[metric] = g[metric]
+            row[f"{metric}_sd"] = g[f"{metric}_sd"]
+        for k in range(width):
+            fractions, sds = g["k_active_fraction"], g["k_active_fraction_sd"]
+            row[f"k{k}_fraction"] = fractions[k] if k < len(fractions) else 0.0
+            row[f"k{k}_fraction_sd"] = sds[k] if k < len(sds) else None
+        rows.append(row)
+    return columns, rows
+
+
+def write_summary(summary: Mapping[str, Any], out_dir: str | os.PathLike, figures: bool = True) -> list[Path]:
+    """Write the study summary of :func:`summarize_attractors`.
+
+    Writes into ``out_dir``, each atomically: ``metastability.png`` (mean dwell time,
+    number of states, transitions per second and mean number of active populations
+    against the group value, error bars: SD over repeats; if ``figures``),
+    ``summary.csv`` (one line per group: ``group``, ``x``, ``n_runs``, each metric and its
+    ``_sd``, ``k<k>_fraction`` and ``k<k>_fraction_sd``) and ``summary.json`` (the
+    summary itself, written last).
+
+    Returns:
+        The paths written.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    if figures:
+        from spikeflow.plots import attractors as plots
+
+        written.append(plots.metastability(summary, out_dir / SUMMARY_FIGURE))
+    columns, rows = _summary_columns(summary)
+    written.append(write_csv(out_dir / "summary.csv", rows, columns))
+    written.append(write_json(out_dir / "summary.json", summary))
+    return written
+
+
+def analyze_attractor_summary(
+    json_paths: Sequence[str | os.PathLike],
+    out_dir: str | os.PathLike,
+    group_by: str | None = "",
+    figures: bool = True,
+) -> dict[str, Any]:
+    """:func:`summarize_attractors` then :func:`write_summary` (``summary.csv``,
+    ``summary.json``, ``metastability.png`` in ``out_dir``).
+
+    Returns:
+        The summary.
+    """
+    summary = summarize_attractors(json_paths, group_by=group_by)
+    write_summary(summary, out_dir, figures=figures)
+    return to_json_value(summary)
+
+
+def format_group_summary(summary: Mapping[str, Any]) -> str:
+    """The study summary as text: one line per group, mean ± SD over its runs.
+
+    Returns:
+        The text, without a trailing newline.
+    """
+
+    def cell(group: Mapping[str, Any], metric: str, spec: str) -> str:
+        mean, sd = group.get(metric), group.get(f"{metric}_sd")
+        text = _fmt(mean, spec)
+        return text if sd is None or not math.isfinite(sd) else f"{text}±{_fmt(sd, spec)}"
+
+    key = summary.get("group_by") or "(all runs)"
+    lines = [
+        f"{summary.get('n_runs')} run(s) grouped by {key}",
+        f"  {'value':<28} {'runs':>4} {'states':>11} {'dwell/ms':>15} {'switches/s':>11} {'active':>11} {'none':>11}",
+    ]
+    for g in summary.get("groups") or []:
+        label = str(g.get("label"))
+        label = label if len(label) <= 28 else label[:25] + "..."
+        lines.append(
+            f"  {label:<28} {g.get('n_runs'):>4} {cell(g, 'n_states', '.1f'):>11} "
+            f"{cell(g, 'mean_dwell_ms', '.1f'):>15} {cell(g, 'transitions_per_s', '.2f'):>11} "
+            f"{cell(g, 'mean_active_count', '.2f'):>11} {cell(g, 'fraction_no_active', '.2f'):>11}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,265 @@
+"""Figures of the attractor analysis: cluster-rate raster, state sequence, transition matrix,
+and the study-level metastability figure.
+
+Every function draws one figure, saves it as PNG (150 dpi) atomically
+(:func:`spikeflow.plots.common.save_figure`) and closes it. Times are in ms, rates in Hz
+(spikes per neuron per second). States are named by their active populations
+(``"E0+E3"``; ``"none"`` when no population is active).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.ticker import MaxNLocator
+
+from spikeflow.plots.common import pyplot, save_figure
+
+plt = pyplot()  # matplotlib.pyplot on the Agg backend
+
+__all__ = ["cluster_rates", "state_sequence", "transition_matrix", "metastability"]
+
+#: Images wider than this many columns are averaged down in time before drawing.
+MAX_IMAGE_COLUMNS = 4000
+#: Colour of time in dropped (too short) segments.
+DROPPED_COLOR = "#d9d9d9"
+#: Colour of the states beyond the top N.
+OTHER_COLOR = "#969696"
+
+
+def _title(result: Any, what: str) -> str:
+    meta = result.metadata
+    run = " ".join(str(meta[k]) for k in ("model", "run_id") if meta.get(k))
+    return f"{run}: {what}" if run else what
+
+
+def _state_colors(n: int) -> list[Any]:
+    cmap = plt.get_cmap("tab20")
+    return [cmap(i % 20) for i in range(n)]
+
+
+def _ranked_states(result: Any, top_states: int) -> np.ndarray:
+    """State indices ordered by occupancy (largest first), at most ``top_states``."""
+    occupancy = result.sequence.occupancy()
+    order = np.lexsort((np.arange(occupancy.size), -occupancy))
+    return order[: max(int(top_states), 0)]
+
+
+def _downsample(values: np.ndarray, factor: int) -> np.ndarray:
+    if factor <= 1:
+        return values
+    n = values.shape[1] // factor * factor
+    head = values[:, :n].reshape(values.shape[0], -1, factor).mean(axis=2)
+    if n < values.shape[1]:
+        head = np.concatenate((head, values[:, n:].mean(axis=1, keepdims=True)), axis=1)
+    return head
+
+
+def _segment_strip(ax: Any, result: Any, colors: Mapping[int, Any]) -> None:
+    """Kept segments as coloured blocks (colour per state), dropped ones grey."""
+    seq = result.sequence
+    t0, width = seq.t_start_ms, seq.bin_ms
+    for start, stop, state in zip(seq.seg_start, seq.seg_stop, seq.seg_state):
+        color = DROPPED_COLOR if state < 0 else colors.get(int(state), OTHER_COLOR)
+        ax.axvspan(t0 + start * width, t0 + stop * width, color=color, linewidth=0)
+
+
+def cluster_rates(result: Any, path: str | os.PathLike, top_states: int = 20) -> Path:
+    """Population rates as an image (populations x time) with the state sequence below.
+
+    Args:
+        result: an :class:`spikeflow.analysis.attractors.AttractorAnalysis`.
+        path: PNG file to write.
+        top_states: this many states (by occupancy) get their own colour in the strip,
+            the rest are grey; dropped segments are light grey.
+
+    Returns:
+        The path written.
+    """
+    seq = result.sequence
+    n_pop, nb = result.rates_hz.shape
+    factor = max(1, math.ceil(nb / MAX_IMAGE_COLUMNS))
+    image = _downsample(result.rates_hz, factor)
+    t0, t1 = seq.t_start_ms, seq.t_start_ms + seq.analysed_ms
+    fig, (ax, strip) = plt.subplots(
+        2, 1, figsize=(10, 2.2 + 0.22 * max(n_pop, 6)), sharex=True,
+        gridspec_kw={"height_ratios": [max(n_pop, 4), 1.2]}, layout="constrained",
+    )
+    vmax = float(np.percentile(result.rates_hz, 99.5)) if result.rates_hz.size else 1.0
+    im = ax.imshow(
+        image, aspect="auto", origin="upper", interpolation="nearest", cmap="viridis",
+        extent=(t0, t1, n_pop - 0.5, -0.5), vmin=0.0, vmax=max(vmax, 1e-9),
+    )
+    step = max(1, n_pop // 24)
+    ticks = np.arange(0, n_pop, step)
+    ax.set_yticks(ticks, [result.populations[i] for i in ticks])
+    ax.set_ylabel("population")
+    cbar = fig.colorbar(im, ax=ax, pad=0.01)
+    cbar.set_label("rate (Hz)")
+    thresholds = np.unique(np.round(result.thresholds_hz, 6))
+    threshold_text = f"{thresholds[0]:.1f} Hz" if thresholds.size == 1 else (
+        f"{thresholds.min():.1f}-{thresholds.max():.1f} Hz")
+    ax.set_title(_title(result, f"population rates (threshold {threshold_text}) and states"))
+    ranked = _ranked_states(result, top_states)
+    palette = _state_colors(len(ranked))
+    _segment_strip(strip, result, {int(s): palette[i] for i, s in enumerate(ranked)})
+    strip.set_yticks([])
+    strip.set_ylabel("state", rotation=0, ha="right", va="center")
+    strip.set_xlim(t0, t1)
+    strip.set_xlabel("time (ms)")
+    return save_figure(fig, path)
+
+
+def state_sequence(result: Any, path: str | os.PathLike, top_states: int = 20) -> Path:
+    """States over time (one row per state, most occupied on top) and the number of
+    active populations over time.
+
+    Args:
+        result: an :class:`spikeflow.analysis.attractors.AttractorAnalysis`.
+        path: PNG file to write.
+        top_states: rows for this many states (by occupancy); the others share a row
+            "other".
+
+    Returns:
+        The path written.
+    """
+    seq = result.sequence
+    labels = result.state_labels()
+    ranked = _ranked_states(result, top_states)
+    row_of = {int(s): i for i, s in enumerate(ranked)}
+    n_rows = len(ranked) + (1 if seq.n_states > len(ranked) else 0)
+    palette = _state_colors(len(ranked))
+    fig, (ax, kax) = plt.subplots(
+        2, 1, figsize=(10, 2.5 + 0.25 * max(n_rows, 4)), sharex=True,
+        gridspec_kw={"height_ratios": [max(n_rows, 3), 2]}, layout="constrained",
+    )
+    t0, t1 = seq.t_start_ms, seq.t_start_ms + seq.analysed_ms
+    for start, end, state in zip(seq.starts_ms, seq.ends_ms, seq.sequence):
+        row = row_of.get(int(state), len(ranked))
+        color = palette[row] if row < len(ranked) else OTHER_COLOR
+        ax.broken_barh([(start, end - start)], (row - 0.4, 0.8), facecolors=color, linewidth=0)
+    names = [labels[s] for s in ranked] + (["other"] if n_rows > len(ranked) else [])
+    names = [n if len(n) <= 30 else n[:27] + "..." for n in names]
+    ax.set_yticks(np.arange(n_rows), names, fontsize="small" if n_rows > 12 else "medium")
+    ax.set_ylim(max(n_rows, 1) - 0.5, -0.5)
+    ax.set_ylabel("state (active populations)")
+    occupancy = seq.occupancy()
+    ax.set_title(_title(
+        result,
+        f"{seq.n_states} states, {int(seq.kept.sum())} segments >= {seq.min_state_ms:g} ms "
+        f"({occupancy.sum():.0%} of the time)",
+    ))
+    ax.grid(axis="x", color="0.92")
+    ax.set_axisbelow(True)
+    k = result.active.sum(axis=0)
+    times = np.append(result.times_ms, t1)
+    kax.stairs(k, times, color="black", linewidth=0.8)
+    kax.set_ylabel("active\npopulations")
+    kax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    kax.set_ylim(-0.2, max(int(k.max()) if k.size else 1, 1) + 0.5)
+    kax.set_xlim(t0, t1)
+    kax.set_xlabel("time (ms)")
+    return save_figure(fig, path)
+
+
+def transition_matrix(result: Any, path: str | os.PathLike, top_states: int = 20) -> Path:
+    """Heatmap of the transition probabilities between the most occupied states.
+
+    ``P[a, b] = count(a -> b) / occurrences(a)`` (rows: from, columns: to); the counts are
+    written in the cells when at most 15 states are shown.
+
+    Args:
+        result: an :class:`spikeflow.analysis.attractors.AttractorAnalysis`.
+        path: PNG file to write.
+        top_states: states shown (by occupancy).
+
+    Returns:
+        The path written.
+    """
+    counts, occurrences, probability = result.transitions()
+    ranked = _ranked_states(result, top_states)
+    labels = [result.state_labels()[s] for s in ranked]
+    labels = [n if len(n) <= 25 else n[:22] + "..." for n in labels]
+    p = probability[np.ix_(ranked, ranked)]
+    c = counts[np.ix_(ranked, ranked)]
+    n = len(ranked)
+    size = 3.5 + 0.35 * max(n, 2)
+    fig, ax = plt.subplots(figsize=(size + 1.5, size), layout="constrained")
+    cmap = ListedColormap(plt.get_cmap("magma_r")(np.linspace(0.0, 0.9, 256)))
+    im = ax.imshow(p if n else np.zeros((1, 1)), cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
+    if n:
+        ax.set_xticks(np.arange(n), labels, rotation=60, ha="right", fontsize="small")
+        ax.set_yticks(np.arange(n), [f"{lab} ({occurrences[s]})" for lab, s in zip(labels, ranked)],
+                      fontsize="small")
+        if n <= 15:
+            for i in range(n):
+                for j in range(n):
+                    if c[i, j]:
+                        ax.text(j, i, str(c[i, j]), ha="center", va="center", fontsize="x-small",
+                                color="white" if p[i, j] > 0.5 else "black")
+    else:
+        ax.text(0, 0, "no states", ha="center", va="center")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    ax.set_xlabel("to state")
+    ax.set_ylabel("from state (occurrences)")
+    total = result.sequence.n_states
+    shown = f"top {n} of {total} states" if n < total else f"{total} states"
+    ax.set_title(_title(result, f"transition probabilities, {shown}"), fontsize="medium")
+    fig.colorbar(im, ax=ax, pad=0.01, label="P(to | from)")
+    return save_figure(fig, path)
+
+
+_PANELS = (
+    ("mean_dwell_ms", "mean dwell time (ms)"),
+    ("n_states", "number of states"),
+    ("transitions_per_s", "transitions per second"),
+    ("mean_active_count", "mean number of active populations"),
+)
+
+
+def metastability(summary: Mapping[str, Any], path: str | os.PathLike) -> Path:
+    """Dwell time, number of states, switching rate and co-active populations against the
+    group value (e.g. J+), mean and SD over repeats.
+
+    Args:
+        summary: the document of :func:`spikeflow.analysis.attractors.summarize_attractors`.
+        path: PNG file to write.
+
+    Returns:
+        The path written.
+    """
+    groups = list(summary.get("groups") or [])
+    numeric = bool(groups) and all(g.get("x") is not None for g in groups)
+    xs = np.array([g["x"] for g in groups], dtype=float) if numeric else np.arange(len(groups), dtype=float)
+    key = summary.get("group_by") or "group"
+    element = summary.get("x_element")
+    xlabel = f"{key}[{element}]" if element is not None else key
+    fig, axes = plt.subplots(2, 2, figsize=(9, 6.5), sharex=True, layout="constrained")
+    for ax, (metric, label) in zip(axes.ravel(), _PANELS):
+        mean = np.array([g.get(metric) if g.get(metric) is not None else np.nan for g in groups], dtype=float)
+        sd = np.array([g.get(f"{metric}_sd") if g.get(f"{metric}_sd") is not None else np.nan
+                       for g in groups], dtype=float)
+        ax.errorbar(xs, mean, yerr=np.nan_to_num(sd), marker="o", color="#2166ac", capsize=3, linewidth=1.2)
+        ax.set_ylabel(label)
+        ax.grid(color="0.92")
+        ax.spines[["top", "right"]].set_visible(False)
+        finite = mean[np.isfinite(mean) & (mean > 0)]
+        if metric == "mean_dwell_ms" and finite.size >= 2 and finite.max() / finite.min() > 20:
+            ax.set_yscale("log")  # frozen and switching regimes differ by orders of magnitude
+        else:
+            ax.set_ylim(bottom=0)
+    for ax in axes[1]:
+        ax.set_xlabel(xlabel)
+        if not numeric:
+            ax.set_xticks(xs, [g["label"] for g in groups], rotation=30, ha="right", fontsize="small")
+    n_runs = [g.get("n_runs", 0) for g in groups]
+    repeats = f"{min(n_runs)}-{max(n_runs)}" if n_runs and min(n_runs) != max(n_runs) else (
+        str(n_runs[0]) if n_runs else "0")
+    fig.suptitle(f"Attractor switching against {xlabel} (mean ± SD over {repeats} run(s) per value)")
+    return save_figure(fig, path)

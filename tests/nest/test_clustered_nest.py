@@ -1,0 +1,110 @@
+"""The clustered E/I network in real NEST: mean field agreement, perturbations, stimulus, determinism."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import pytest
+from scipy import optimize
+
+from spikeflow.config import resolve_run
+from spikeflow.io.spikes import read_spikes
+from spikeflow.meanfield import rate_map
+from spikeflow.models.clustered_params import derive, resolve_params
+
+SMALL = {"preset": "vnm", "n_neurons": 400, "n_clusters": 4, "potentiate": False, "c_ext": [64, 64]}
+
+
+def _run(tmp_path, params, *, t_presim=100.0, t_sim=500.0, seed=1, threads=2, name="run"):
+    from spikeflow.simulate import simulate
+
+    cfg = {
+        "model": "clustered",
+        "params": params,
+        "simulation": {"t_presim": t_presim, "t_sim": t_sim, "threads": threads, "seed": seed, "progress_interval": 0},
+    }
+    run = resolve_run(cfg, name)
+    path = simulate(run.config, tmp_path / f"{name}.h5", run_id=name, log=lambda _: None)
+    return read_spikes(path)
+
+
+def _rate(data, names, t0, t1):
+    """Mean rate (spikes/s) of the neurons of ``names`` over [t0, t1) ms."""
+    spikes = sum(int(np.sum((data.populations[n].times >= t0) & (data.populations[n].times < t1))) for n in names)
+    size = sum(data.populations[n].n_nodes for n in names)
+    return spikes / size / ((t1 - t0) / 1000.0)
+
+
+def test_unclustered_rates_match_mean_field(nest_module, tmp_path):
+    """J+ = 1 (potentiate false), toolkit defaults: simulated E and I rates within 10 % of the mean field."""
+    params = {"preset": "vnm", "potentiate": False}
+    data = _run(tmp_path, params, t_presim=200.0, t_sim=1500.0)
+    net = derive(resolve_params(params))
+    phi = partial(rate_map, network=net.lif_network())
+    nu = optimize.root(lambda r: phi(r) - r, np.full(net.n_pop, 5.0), tol=1e-12).x
+    for kind in "EI":
+        idx = [i for i, t in enumerate(net.types) if t == kind]
+        expected = np.average(nu[idx], weights=net.sizes[idx])
+        simulated = _rate(data, [net.names[i] for i in idx], 200.0, 1700.0)
+        assert simulated == pytest.approx(expected, rel=0.10), kind
+
+
+def test_connectivity_has_the_configured_indegrees(nest_module, tmp_path):
+    from spikeflow.models import clustered
+
+    nest = nest_module
+    nest.ResetKernel()
+    nest.set(rng_seed=3)
+    net = clustered.params_from_config(SMALL)
+    network = clustered.create(net)
+    clustered.connect(network, net)
+    e0, i0 = network.populations["E0"], network.populations["I0"]
+    conns = nest.GetConnections(source=e0, target=e0)
+    targets = np.asarray(conns.target)
+    assert np.all(np.bincount(targets - e0[0].global_id, minlength=len(e0)) == net.K[0, 0])
+    assert not np.any(np.asarray(conns.source) == targets)  # no autapses
+    weights = np.unique(np.round(nest.GetConnections(source=i0, target=e0).weight, 12))
+    assert weights.tolist() == pytest.approx([net.weights_pA()[0, net.names.index("I0")]])
+
+
+def test_same_seed_same_spikes_other_seed_other_spikes(nest_module, tmp_path):
+    a = _run(tmp_path, SMALL, seed=5, name="a")
+    b = _run(tmp_path, SMALL, seed=5, name="b")
+    c = _run(tmp_path, SMALL, seed=6, name="c")
+    for name in a.populations:
+        assert np.array_equal(a.populations[name].times, b.populations[name].times)
+    assert any(len(a.populations[n].times) != len(c.populations[n].times) for n in a.populations)
+
+
+def test_timed_rate_perturbation_switches_at_onset_and_offset(nest_module, tmp_path):
+    """Doubling the external rate of cluster E1 between 300 and 500 ms raises its rate only then."""
+    params = dict(SMALL, perturbation={
+        "rate": {"vectors": [[1.0]], "involved_clusters": [[1]], "params": [1.0],
+                 "time_dependence": {"shape": "hat", "onset_time": 300.0, "offset_time": 500.0}},
+    })
+    data = _run(tmp_path, params, t_presim=100.0, t_sim=600.0)
+    before, during, after = (_rate(data, ["E1"], t0, t1) for t0, t1 in ((100, 300), (300, 500), (500, 700)))
+    other = _rate(data, ["E2"], 300, 500)
+    assert during > 3 * max(before, after, 1.0)
+    assert during > 3 * max(other, 1.0)
+
+
+def test_stimulus_drives_the_chosen_clusters(nest_module, tmp_path):
+    params = dict(SMALL, stimulus={"amplitude": 1.0, "clusters": [2], "intervals": [[300.0, 500.0]]})
+    data = _run(tmp_path, params, t_presim=100.0, t_sim=500.0)
+    assert _rate(data, ["E2"], 300, 500) > 3 * max(_rate(data, ["E2"], 100, 300), 1.0)
+
+
+def test_static_threshold_perturbation_is_applied_in_nest(nest_module):
+    from spikeflow.models import clustered
+
+    nest = nest_module
+    nest.ResetKernel()
+    params = dict(SMALL, perturbation={"threshold": {"vectors": [[1.0, -1.0]], "involved_clusters": [[0, 1]], "params": [0.2]}})
+    net = clustered.params_from_config(params)
+    network = clustered.create(net)
+    theta = net.params["threshold"][0]
+    assert network.populations["E0"][0].V_th == pytest.approx(theta * 1.2)
+    assert network.populations["E1"][0].V_th == pytest.approx(theta * 0.8)
+    assert network.populations["E2"][0].V_th == pytest.approx(theta)

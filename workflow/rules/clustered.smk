@@ -1,0 +1,77 @@
+# Clustered E/I networks: attractor analysis of every run, a study summary over repeats and
+# sweep values (the J+ sweep's metastability figure), and the mean field of every run's network.
+
+
+def clustered_outputs():
+    outputs = []
+    if ANALYSIS["attractors"]["enabled"]:
+        outputs += expand(f"{RESULTS}/{{run}}/attractors/attractors.json", run=RUNS)
+        if len(RUNS) > 1:
+            outputs.append(f"{RESULTS}/attractors/summary.json")
+    if ANALYSIS["meanfield"]["enabled"]:
+        outputs += expand(f"{RESULTS}/{{run}}/meanfield/meanfield.json", run=RUNS)
+    return outputs
+
+
+FAMILY_OUTPUTS.append(clustered_outputs)
+
+
+rule analyze_attractors:
+    input:
+        f"{RESULTS}/{{run}}/spikes.h5",
+    output:
+        json=f"{RESULTS}/{{run}}/attractors/attractors.json",
+        h5=f"{RESULTS}/{{run}}/attractors/attractors.h5",
+        states=report(
+            f"{RESULTS}/{{run}}/attractors/states.csv",
+            caption="../report/attractors_states.rst",
+            category="Attractors",
+            subcategory="{run}",
+        ),
+        rates=report(
+            f"{RESULTS}/{{run}}/attractors/cluster_rates.png",
+            caption="../report/attractors_rates.rst",
+            category="Attractors",
+            subcategory="{run}",
+        ),
+        sequence=report(
+            f"{RESULTS}/{{run}}/attractors/state_sequence.png",
+            caption="../report/attractors_sequence.rst",
+            category="Attractors",
+            subcategory="{run}",
+        ),
+        transitions=report(
+            f"{RESULTS}/{{run}}/attractors/transition_matrix.png",
+            caption="../report/attractors_transitions.rst",
+            category="Attractors",
+            subcategory="{run}",
+        ),
+    params:
+        out_dir=lambda wildcards, output: os.path.dirname(output.json),
+        flags=lambda wildcards: analysis_flags(RUNS[wildcards.run], "attractors"),
+    log:
+        f"{RESULTS}/{{run}}/logs/analyze_attractors.log",
+    conda:
+        "../envs/spikeflow.yaml"
+    shell:
+        "spikeflow analyze attractors {input} --out-dir {params.out_dir} {params.flags} > {log} 2>&1"
+
+
+rule attractor_summary:
+    input:
+        expand(f"{RESULTS}/{{run}}/attractors/attractors.json", run=RUNS),
+    output:
+        json=f"{RESULTS}/attractors/summary.json",
+        table=report(f"{RESULTS}/attractors/summary.csv", caption="../report/attractors_summary.rst", category="Attractors"),
+        figure=report(
+            f"{RESULTS}/attractors/metastability.png", caption="../report/attractors_summary.rst", category="Attractors"
+        ),
+    params:
+        out_dir=lambda wildcards, output: os.path.dirname(output.json),
+        group_by=ANALYSIS["attractors"]["group_by"],
+    log:
+        f"{RESULTS}/logs/attractor_summary.log",
+    conda:
+        "../envs/spikeflow.yaml"
+    shell:
+        "spikeflow analyze attractor-summary {input} --out-dir {params.out_dir} --group-by '{params.group_by}' > {log} 2>&1"
