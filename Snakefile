@@ -20,6 +20,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/clustered.smk"
+include: "workflow/rules/training.smk"
 
 
 report: "workflow/report/workflow.rst"

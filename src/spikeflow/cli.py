@@ -8,6 +8,10 @@ Commands::
     spikeflow analyze rates S.h5 --out-dir D    rates, irregularity, synchrony, correlations + figures
     spikeflow analyze scaling S.h5... --out-dir D  phase times, real-time factor, speed-up, efficiency
     spikeflow analyze memory S.h5... --out-dir D   memory per rank and phase, fitted memory model
+    spikeflow analyze attractors S.h5 --out-dir D  cluster states, dwell times, transitions + figures
+    spikeflow analyze attractor-summary J.json... --out-dir D --group-by KEY  across repeats and sweep values
+    spikeflow meanfield CONFIG --out-dir D      mean-field fixed points, stability, landscape + figures
+    spikeflow train --config F --out-dir D      multi-epoch training with checkpoints (resumable)
     spikeflow info S.h5                         summary of a spikes file
 
 Errors print one sentence on stderr and exit with status 2; nothing half-written is left behind.
@@ -23,8 +27,10 @@ from pathlib import Path
 from typing import Sequence
 
 from spikeflow.io.atomic import atomic_path
-from spikeflow.simulate import SimulationError
 from spikeflow.config import ConfigError, dump_yaml, load_study, load_yaml, resolve_run, simulation_part
+from spikeflow.meanfield.cli import add_meanfield_parser
+from spikeflow.simulate import SimulationError
+from spikeflow.training.cli import add_train_parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path, help="spikes file to write (.h5)")
     p.add_argument("--run-id", help="name of the run in the metadata (default: the output's directory name)")
     p.set_defaults(func=_cmd_simulate)
+
+    add_train_parser(sub)
 
     p = sub.add_parser("analyze", help="analyses of spikes files")
     analyses = p.add_subparsers(dest="analysis", required=True, metavar="ANALYSIS")
@@ -103,6 +111,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out-dir", required=True, type=Path, help="directory for summary.csv, summary.json, metastability.png")
     s.add_argument("--group-by", default="", help="dotted config path, e.g. params.j_potentiated.0 (default: the one key the runs differ in besides the seed)")
     s.set_defaults(func=_cmd_analyze_attractor_summary)
+
+    add_meanfield_parser(sub)
 
     p = sub.add_parser("info", help="summary of a spikes file")
     p.add_argument("spikes", type=Path)

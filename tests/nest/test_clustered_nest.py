@@ -108,3 +108,24 @@ def test_static_threshold_perturbation_is_applied_in_nest(nest_module):
     assert network.populations["E0"][0].V_th == pytest.approx(theta * 1.2)
     assert network.populations["E1"][0].V_th == pytest.approx(theta * 0.8)
     assert network.populations["E2"][0].V_th == pytest.approx(theta)
+
+
+def test_visited_state_sizes_are_stable_mean_field_states(nest_module, tmp_path):
+    """Toolkit defaults (J+ 16.85, arousal 0.3): the numbers of co-active E clusters the simulation
+    spends most time in are numbers of co-active clusters of stable mean-field fixed points."""
+    from spikeflow.analysis.attractors import analyze_attractors
+    from spikeflow.meanfield import find_fixed_points, stability
+
+    params = {"preset": "vnm"}
+    _run(tmp_path, params, t_presim=300.0, t_sim=2000.0, name="vnm")
+    summary = analyze_attractors(tmp_path / "vnm.h5", tmp_path / "att", figures=False, threshold_method="midpoint")
+    k_time = dict(enumerate(summary["k_active_fraction"]))
+    visited = [k for k, frac in k_time.items() if frac >= 0.2]
+    assert visited, k_time
+
+    net = derive(resolve_params(params))
+    phi = partial(rate_map, network=net.lif_network())
+    fps = find_fixed_points(phi, net.n_pop, n_init=40, seed=1, max_rate=50.0)
+    e = np.flatnonzero((net.types == "E") & (net.cluster >= 0))
+    stable_k = {int(np.sum(nu[e] > 20.0)) for nu in fps.rates if stability(phi, nu).verdict == "stable node"}
+    assert set(visited) <= stable_k, (k_time, stable_k)

@@ -75,3 +75,44 @@ rule attractor_summary:
         "../envs/spikeflow.yaml"
     shell:
         "spikeflow analyze attractor-summary {input} --out-dir {params.out_dir} --group-by '{params.group_by}' > {log} 2>&1"
+
+
+rule meanfield:
+    input:
+        config=f"{RESULTS}/{{run}}/config.yaml",
+    output:
+        json=f"{RESULTS}/{{run}}/meanfield/meanfield.json",
+        h5=f"{RESULTS}/{{run}}/meanfield/meanfield.h5",
+        table=report(
+            f"{RESULTS}/{{run}}/meanfield/fixed_points.csv",
+            caption="../report/meanfield_table.rst",
+            category="Mean field",
+            subcategory="{run}",
+        ),
+        states=report(
+            f"{RESULTS}/{{run}}/meanfield/meanfield_states.png",
+            caption="../report/meanfield_states.rst",
+            category="Mean field",
+            subcategory="{run}",
+        ),
+        spectra=report(
+            f"{RESULTS}/{{run}}/meanfield/meanfield_spectra.png",
+            caption="../report/meanfield_spectra.rst",
+            category="Mean field",
+            subcategory="{run}",
+        ),
+        landscape=report(
+            f"{RESULTS}/{{run}}/meanfield/meanfield_landscape.png",
+            caption="../report/meanfield_landscape.rst",
+            category="Mean field",
+            subcategory="{run}",
+        ),
+    params:
+        out_dir=lambda wildcards, output: os.path.dirname(output.json),
+        flags=lambda wildcards: analysis_flags(RUNS[wildcards.run], "meanfield"),
+    log:
+        f"{RESULTS}/{{run}}/logs/meanfield.log",
+    conda:
+        "../envs/spikeflow.yaml"
+    shell:
+        "spikeflow meanfield {input.config} --out-dir {params.out_dir} {params.flags} > {log} 2>&1"

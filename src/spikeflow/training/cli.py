@@ -1,0 +1,80 @@
+"""The ``spikeflow train`` command: train one run's plastic network epoch by epoch.
+
+Usage::
+
+    spikeflow train --config RUN.yaml --out-dir results/<study>/<run> [--resume] [--stop-after K]
+
+Writes into the output directory: ``checkpoints/epoch_NNNN.h5`` and ``epochs/spikes_epochNNNN.h5``
+after every epoch, and at the end ``epochs.json``, ``epochs.csv``, ``epochs.h5``,
+``patterns.h5`` (with pattern input), ``figures/*.png`` and ``spikes.h5`` (last, so that a
+finished ``spikes.h5`` means a finished run). ``--resume`` continues from the latest checkpoint
+in the output directory (its config must match); ``--stop-after K`` stops after epoch K
+without the final files, to be resumed later.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from spikeflow.config import load_yaml, simulation_part
+
+
+def add_train_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``train`` command to the ``spikeflow`` parser's subcommands."""
+    p = subparsers.add_parser("train", help="train a plastic network (model: training) for its epochs, with checkpoints")
+    p.add_argument("--config", required=True, type=Path, help="a run config (from `spikeflow resolve`) or a training config without sweep")
+    p.add_argument("--out-dir", required=True, type=Path, help="the run's directory: spikes.h5, epochs.*, checkpoints/, figures/")
+    p.add_argument("--run-id", help="name of the run in the metadata (default: the output directory's name)")
+    p.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out-dir (if any)")
+    p.add_argument("--stop-after", type=int, metavar="K", help="stop after epoch K (checkpoint written, no final files)")
+    p.add_argument("--no-figures", action="store_true", help="do not draw the figures")
+    p.set_defaults(func=cmd_train)
+    return p
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Handler of ``spikeflow train``."""
+    os.environ.setdefault("PYNEST_QUIET", "1")
+    from spikeflow.training.checkpoint import latest_checkpoint, read_checkpoint
+    from spikeflow.training.config import TrainingConfig
+    from spikeflow.training.outputs import write_outputs
+    from spikeflow.training.trainer import Trainer
+
+    cfg = TrainingConfig.from_run_config(load_yaml(args.config))
+    run_id = args.run_id or args.out_dir.resolve().name
+    latest = latest_checkpoint(args.out_dir / "checkpoints") if args.resume else None
+    if latest is not None and simulation_part(read_checkpoint(latest).config) != simulation_part(cfg.run_config):
+        print(f"[spikeflow] checkpoint {latest} belongs to another config; training from the start", flush=True)
+        latest = None
+    if latest is not None:
+        trainer = Trainer.resume(latest, out_dir=args.out_dir)
+        trainer._say(f"resuming {run_id} from {latest} (epoch {trainer.epoch})")
+    else:
+        _remove_stale(args.out_dir)
+        trainer = Trainer(cfg, out_dir=args.out_dir)
+        p = cfg.params
+        trainer._say(
+            f"training run {run_id}: {p['n_neurons']} {p['neuron_model']} neurons, {p['synapse_model']} on "
+            f"{', '.join(p['plastic'])}, {p['n_epochs']} epochs x {p['epoch_ms']} ms"
+        )
+        trainer.build()
+    n_epochs = cfg.params["n_epochs"]
+    stop = n_epochs if args.stop_after is None else min(int(args.stop_after), n_epochs)
+    if stop > trainer.epoch:
+        trainer.train(stop - trainer.epoch)
+    if trainer.epoch < n_epochs:
+        trainer._say(f"stopped after epoch {trainer.epoch} of {n_epochs}; continue with --resume")
+        return 0
+    if trainer._rank == 0:
+        written = write_outputs(trainer, args.out_dir, run_id, figures=not args.no_figures)
+        trainer._say(f"wrote {len(written)} files to {args.out_dir} (spikes: {written['spikes']})")
+    return 0
+
+
+def _remove_stale(out_dir: Path) -> None:
+    """Remove checkpoints and per-epoch spikes of an earlier run in ``out_dir`` (a fresh start)."""
+    for sub, pattern in (("checkpoints", "epoch_*.h5"), ("epochs", "spikes_epoch*.h5")):
+        for path in (out_dir / sub).glob(pattern):
+            path.unlink(missing_ok=True)  # every MPI rank may try

@@ -1,0 +1,324 @@
+"""Tests of the mean-field study of clustered networks (spikeflow.meanfield.study, .cli) and its
+figures, against the corrected fixed-point classification of the reference doc
+(clustered-meanfield.md section 3). Units: Hz; eigenvalues in 1/tau."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from functools import partial
+
+import h5py
+import numpy as np
+import pytest
+
+from spikeflow.config import ConfigError
+from spikeflow.meanfield import rate_map, stability
+from spikeflow.meanfield.cli import add_meanfield_parser, meanfield_options
+from spikeflow.meanfield.study import (
+    classify_fixed_point,
+    format_meanfield,
+    meanfield_study,
+    pattern_starts,
+    write_meanfield,
+)
+from spikeflow.models.clustered_params import derive, resolve_params
+from tests.unit.test_landscape import TWO_CLUSTER
+
+
+@pytest.fixture(scope="module")
+def vnm_mf():
+    """The toolkit's mean-field default (J+ 15.75, arousal 0.001): 50 random starts + patterns."""
+    return meanfield_study({"preset": "vnm_meanfield"}, n_init=50, seed=1, landscape=False)
+
+
+@pytest.fixture(scope="module")
+def vnm():
+    """The spiking-network default (J+ 16.85, arousal 0.3)."""
+    return meanfield_study({"preset": "vnm"}, n_init=5, seed=2, landscape=False)
+
+
+@pytest.fixture(scope="module")
+def two():
+    return meanfield_study(TWO_CLUSTER, n_init=10, seed=1, landscape=True, landscape_step=2.0)
+
+
+def pure(result, k):
+    return [s for s in result["states"] if s["k"] == k and s["pure"]]
+
+
+def one_pure(result, k):
+    states = pure(result, k)
+    assert len(states) == 1, f"expected one pure k={k} state, got {len(states)}"
+    return states[0]
+
+
+def is_stable(state):
+    return all(v.startswith("stable") for v in state["verdicts"])
+
+
+# ------------------------------------------------------------------ reference table, MF default
+
+
+def test_vnm_meanfield_uniform_state_is_a_saddle(vnm_mf):
+    s = one_pure(vnm_mf, 0)
+    assert s["rate_inactive_e_hz"] == pytest.approx(8.54, abs=0.05)
+    assert s["rate_e_bg_hz"] == pytest.approx(2.43, abs=0.05)
+    assert s["rate_i_inactive_hz"] == pytest.approx(11.1, abs=0.05)
+    assert s["rate_i_bg_hz"] == pytest.approx(12.9, abs=0.05)
+    assert s["verdicts"] == ["saddle"] and s["max_re_eig"] > 0.05
+
+
+def test_vnm_meanfield_one_active_cluster_is_a_saddle(vnm_mf):
+    s = one_pure(vnm_mf, 1)
+    assert s["rate_active_e_hz"] == pytest.approx(38.0, abs=0.1)
+    assert s["rate_inactive_e_hz"] == pytest.approx(6.7, abs=0.1)
+    assert s["verdicts"] == ["saddle"]
+
+
+@pytest.mark.parametrize("k, active", [(2, 38.1), (3, 36.4), (4, 32.9), (5, 28.7), (6, 24.7)])
+def test_vnm_meanfield_coactive_states_are_stable(vnm_mf, k, active):
+    s = one_pure(vnm_mf, k)
+    assert s["rate_active_e_hz"] == pytest.approx(active, abs=0.1)
+    assert is_stable(s) and s["max_re_eig"] < 0
+    assert 1.6 < s["rate_inactive_e_hz"] < 4.8  # 4.7 -> 1.7 Hz from k = 2 to 6
+
+
+@pytest.mark.parametrize("k, active", [(7, 21.3), (8, 18.5)])
+def test_vnm_meanfield_large_states_are_saddles(vnm_mf, k, active):
+    s = one_pure(vnm_mf, k)
+    assert s["rate_active_e_hz"] == pytest.approx(active, abs=0.1)
+    assert s["verdicts"] == ["saddle"]
+
+
+def test_vnm_meanfield_only_pure_2_to_6_states_are_stable(vnm_mf):
+    stable = sorted(s["k"] for s in vnm_mf["states"] if is_stable(s))
+    assert stable == [2, 3, 4, 5, 6]
+    assert all(s["pure"] for s in vnm_mf["states"] if is_stable(s))
+
+
+def test_symmetric_duplicates_are_one_state(vnm_mf):
+    rows = vnm_mf["fixed_points"]
+    assert sum(s["n_fixed_points"] for s in vnm_mf["states"]) == len(rows)
+    # several permutations of the 3-cluster state were found, all in one state
+    s3 = one_pure(vnm_mf, 3)
+    members = [rows[i] for i in s3["members"]]
+    assert len(members) >= 2
+    assert len({tuple(m["active_clusters"]) for m in members}) == len(members)
+    rates = vnm_mf["rates"]
+    sorted_e = [np.sort(rates[m["index"], :18]) for m in members]
+    np.testing.assert_allclose(sorted_e, np.broadcast_to(sorted_e[0], np.shape(sorted_e)), atol=0.01)
+
+
+def test_analytic_stability_agrees_with_finite_differences(vnm_mf):
+    lif = derive({"preset": "vnm_meanfield"}).lif_network()
+    phi = partial(rate_map, network=lif)
+    for s in vnm_mf["states"][:8]:
+        i = s["representative"]
+        ref = stability(phi, vnm_mf["rates"][i])
+        assert ref.verdict == vnm_mf["fixed_points"][i]["verdict"]
+        assert ref.eigenvalues[0].real == pytest.approx(vnm_mf["fixed_points"][i]["max_re_eig"], abs=1e-4)
+
+
+# ------------------------------------------------------------------ reference table, SNN default
+
+
+def test_vnm_uniform_and_one_active_are_saddles(vnm):
+    s0 = one_pure(vnm, 0)
+    assert s0["rate_inactive_e_hz"] == pytest.approx(9.39, abs=0.05)
+    assert s0["rate_e_bg_hz"] == pytest.approx(2.27, abs=0.05)
+    assert s0["rate_i_inactive_hz"] == pytest.approx(11.9, abs=0.05)
+    assert s0["rate_i_bg_hz"] == pytest.approx(13.8, abs=0.05)
+    assert s0["verdicts"] == ["saddle"]
+    s1 = one_pure(vnm, 1)
+    assert s1["rate_active_e_hz"] == pytest.approx(47.1, abs=0.1)
+    assert s1["verdicts"] == ["saddle"]
+
+
+@pytest.mark.parametrize("k, active", [(2, 47.5), (3, 45.2), (4, 40.6), (5, 35.2), (6, 30.3)])
+def test_vnm_coactive_states_are_stable(vnm, k, active):
+    s = one_pure(vnm, k)
+    assert s["rate_active_e_hz"] == pytest.approx(active, abs=0.1)
+    assert is_stable(s)
+    assert 0.9 < s["rate_inactive_e_hz"] < 4.4  # 4.3 -> 1.0 Hz
+
+
+@pytest.mark.parametrize("k, active", [(7, 26.0), (8, 22.5)])
+def test_vnm_large_states_are_saddles(vnm, k, active):
+    s = one_pure(vnm, k)
+    assert s["rate_active_e_hz"] == pytest.approx(active, abs=0.1)
+    assert s["verdicts"] == ["saddle"]
+
+
+# ------------------------------------------------------------------ 2_cluster_mf
+
+
+def test_two_cluster_uniform_saddle_and_stable_one_active_state(two):
+    assert len(two["fixed_points"]) == 3 and len(two["states"]) == 2
+    s0 = one_pure(two, 0)
+    assert s0["rate_inactive_e_hz"] == pytest.approx(21.8, abs=0.05)
+    assert s0["rate_e_bg_hz"] == pytest.approx(2.55, abs=0.05)
+    assert s0["rate_i_bg_hz"] == pytest.approx(13.0, abs=0.05)
+    assert s0["verdicts"] == ["saddle"] and s0["max_re_eig"] == pytest.approx(0.15, abs=0.01)
+    # the I "clusters" (J+ 1 on every I pathway) behave exactly like the I background
+    assert s0["rate_i_inactive_hz"] == pytest.approx(s0["rate_i_bg_hz"], abs=1e-9)
+    s1 = one_pure(two, 1)
+    assert s1["rate_active_e_hz"] == pytest.approx(51.1, abs=0.05)
+    assert s1["rate_inactive_e_hz"] == pytest.approx(2.53, abs=0.05)
+    assert is_stable(s1) and s1["max_re_eig"] == pytest.approx(-0.20, abs=0.01)
+    assert s1["n_fixed_points"] == 2  # E0 or E1 active
+
+
+def test_two_cluster_landscape_agrees_with_the_search(two):
+    land = two["landscape"]
+    assert two["focus_names"] == ["E0", "E1"]
+    stable_full = sorted(tuple(np.round(two["rates"][i, :2], 3)) for s in two["states"] if is_stable(s) for i in s["members"])
+    stable_land = sorted(tuple(np.round(x, 3)) for x, v in zip(land.fixed_point_focus, land.verdicts) if v.startswith("stable"))
+    assert stable_land == stable_full
+    assert len(land.paths) == 1
+
+
+# ------------------------------------------------------------------ pure logic
+
+
+def test_classify_fixed_point_rules():
+    types = np.array(["E"] * 4 + ["I"] * 4)
+    cluster = np.array([0, 1, 2, -1, 0, 1, 2, -1])
+    nu = np.array([10.0, 10.2, 10.1, 2.0, 11.0, 11.0, 11.0, 13.0])
+    c = classify_fixed_point(nu, types, cluster)
+    assert c["k"] == 0 and c["threshold_hz"] is None and c["n_levels"] == 3
+    assert c["rate_inactive_e_hz"] == pytest.approx(10.1) and np.isnan(c["rate_active_e_hz"])
+    nu = np.array([40.0, 3.0, 12.0, 2.0, 25.0, 8.0, 9.0, 13.0])
+    c = classify_fixed_point(nu, types, cluster)  # largest gap between 12 and 40
+    assert c["k"] == 1 and c["active_clusters"] == [0] and c["threshold_hz"] == pytest.approx(26.0)
+    assert c["rate_i_active_hz"] == 25.0 and c["rate_i_inactive_hz"] == pytest.approx(8.5)
+    assert c["rate_e_bg_hz"] == 2.0 and c["rate_i_bg_hz"] == 13.0
+    c = classify_fixed_point(nu, types, cluster, active_threshold=5.0)
+    assert c["k"] == 2 and c["active_clusters"] == [0, 2]
+
+
+def test_pattern_starts():
+    net = derive(resolve_params(TWO_CLUSTER))
+    starts = pattern_starts(net.types, net.cluster, high=40.0)
+    assert starts.shape == (3, 6)
+    np.testing.assert_array_equal(starts[:, :3], [[2, 2, 2], [40, 2, 2], [40, 40, 2]])
+    assert np.all(starts[:, 3:] == 10.0)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="max_init_rate"):
+        meanfield_study({"preset": "vnm"}, max_init_rate=0.0, landscape=False)
+    with pytest.raises(ValueError, match="not one of"):
+        meanfield_study(TWO_CLUSTER, n_init=1, landscape=True, focus="E7")
+
+
+# ------------------------------------------------------------------ output
+
+
+def test_write_and_format(two, tmp_path):
+    paths = write_meanfield(two, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fixed_points.csv", "meanfield.h5", "meanfield.json"]
+    doc = json.loads(paths["json"].read_text())
+    assert doc["n_fixed_points"] == 3 and doc["n_states"] == 2
+    assert doc["landscape"]["focus"] == ["E0", "E1"] and len(doc["landscape"]["paths"]) == 1
+    lines = paths["csv"].read_text().splitlines()
+    assert len(lines) == 4 and "rate_Ibg_hz" in lines[0]
+    with h5py.File(paths["h5"]) as f:
+        assert f["fixed_points/rates"].shape == (3, 6)
+        assert f["fixed_points/eigenvalues"].dtype.kind == "c"
+        assert f["landscape/force"].shape == (31, 31, 2)
+        assert f["landscape/paths/0/potential"].shape[0] > 2
+        assert [n.decode() if isinstance(n, bytes) else n for n in f["names"][:]] == two["populations"]["names"]
+    text = format_meanfield(two)
+    assert "saddle" in text and "stable" in text and "landscape of E0, E1" in text
+
+
+def test_figures(two, tmp_path):
+    from spikeflow.plots.meanfield import plot_meanfield
+
+    paths = plot_meanfield(two, tmp_path)
+    assert set(paths) == {"states", "spectra", "landscape"}
+    for p in paths.values():
+        assert p.stat().st_size > 10_000
+
+
+def test_one_population_landscape_figure(tmp_path):
+    from spikeflow.plots.meanfield import plot_landscape
+
+    result = meanfield_study(TWO_CLUSTER, n_init=0, focus="E0", landscape_step=1.0)
+    land = result["landscape"]
+    assert land.focus.tolist() == [0] and land.potential.shape == (61,)
+    assert plot_landscape(result, tmp_path / "l.png").stat().st_size > 10_000
+
+
+# ------------------------------------------------------------------ command line
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="spikeflow")
+    add_meanfield_parser(parser.add_subparsers(dest="command"))
+    return parser
+
+
+def test_options_default_from_config_and_command_line_wins():
+    args = _parser().parse_args(["meanfield", "c.yaml", "--out-dir", "d", "--seed", "7", "--no-landscape"])
+    section = {"enabled": True, "n_init": 12, "seed": 1, "max_init_rate": 30.0, "landscape": True}
+    assert meanfield_options(section, args) == {"n_init": 12, "seed": 7, "max_init_rate": 30.0, "landscape": False}
+    # the workflow writes the config's options as flags (spikeflow.resources.analysis_flags)
+    args = _parser().parse_args(["meanfield", "c.yaml", "--out-dir", "d", "--n-init", "3", "--landscape", "False"])
+    assert meanfield_options(section, args)["landscape"] is False
+    assert meanfield_options(section, args)["n_init"] == 3
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["meanfield", "c.yaml", "--out-dir", "d", "--landscape", "maybe"])
+    args = _parser().parse_args(["meanfield", "c.yaml", "--out-dir", "d", "--n-init", "-1"])
+    with pytest.raises(ValueError, match="n-init"):
+        meanfield_options(section, args)
+
+
+def _write_config(path, text):
+    path.write_text(text)
+    return path
+
+
+TWO_YAML = """
+study: two
+model: clustered
+params:
+  n_neurons: 800
+  n_clusters: 2
+  background_fraction: 0.75
+  j_baseline: [0.8, 2.5, -10.6, -9.7]
+  j_potentiated: [20, 1, 1, 1]
+  threshold: [4.86, 5.98]
+  j_ext: [14.5, 12.9]
+  c_ext: [128, 128]
+  nu_ext: [7, 7]
+  arousal: {level: 0.275}
+analysis:
+  meanfield: {enabled: true, n_init: 4, landscape: false}
+"""
+
+
+def test_command_runs_a_config(tmp_path, capsys):
+    cfg = _write_config(tmp_path / "two.yaml", TWO_YAML)
+    out = tmp_path / "mf"
+    args = _parser().parse_args(["meanfield", str(cfg), "--out-dir", str(out)])
+    assert args.func(args) == 0
+    assert "stable" in capsys.readouterr().out
+    doc = json.loads((out / "meanfield.json").read_text())
+    assert doc["settings"]["n_init"] == 4 and doc["settings"]["landscape"] is False
+    assert doc["landscape"] is None
+    figures = ["meanfield_landscape.png", "meanfield_spectra.png", "meanfield_states.png"]
+    assert all((out / name).exists() for name in figures)  # the same files with or without landscape
+
+
+def test_command_errors_are_one_sentence(tmp_path):
+    parser = _parser()
+    pd14 = _write_config(tmp_path / "pd.yaml", "model: pd14\n")
+    args = parser.parse_args(["meanfield", str(pd14), "--out-dir", str(tmp_path / "o")])
+    with pytest.raises(ConfigError, match="model clustered"):
+        args.func(args)
+    sweep = _write_config(tmp_path / "s.yaml", TWO_YAML + "sweep:\n  params.arousal.level: [0.1, 0.2]\n")
+    args = parser.parse_args(["meanfield", str(sweep), "--out-dir", str(tmp_path / "o")])
+    with pytest.raises(ConfigError, match="choose one with --run"):
+        args.func(args)
