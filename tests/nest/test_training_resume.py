@@ -83,3 +83,19 @@ def test_checkpoint_holds_weights_synapse_and_neuron_state(nest_module, tmp_path
 def test_a_different_seed_gives_different_spikes(nest_module):
     a, b = _train(_cfg(n_epochs=1)), _train(_cfg(n_epochs=1, seed=8))
     assert not np.array_equal(a.spikes["E"][1], b.spikes["E"][1])
+
+
+def test_continuous_epochs_run_in_one_kernel(nest_module):
+    """epoch_boundary: continuous - one kernel for all epochs: the same first epoch as the restart
+    protocol, NEST's clock runs on through the epochs, and the weights keep changing."""
+    cont = _train(_cfg(epoch_boundary="continuous"))
+    assert nest_module.biological_time == pytest.approx(50.0 + 3 * 100.0)  # never reset: one kernel
+    restart = _train(_cfg())
+    assert nest_module.biological_time == pytest.approx(100.0)  # rebuilt for the last epoch
+    t1 = restart.results[0]["t_stop_ms"]
+    for name in ("E", "I", "X"):
+        ids_c, ts_c = cont.spikes[name]
+        ids_r, ts_r = restart.spikes[name]
+        np.testing.assert_array_equal(ts_c[ts_c < t1], ts_r[ts_r < t1])
+    means = [r["weights"]["E->E"]["mean"] for r in cont.results]
+    assert len(set(np.round(means, 9))) == 3

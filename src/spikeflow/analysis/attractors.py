@@ -73,7 +73,7 @@ from spikeflow.analysis import spiketrains as st
 from spikeflow.analysis.rates import analysis_window
 from spikeflow.io.atomic import atomic_path
 from spikeflow.io.spikes import SpikeData, read_spikes
-from spikeflow.io.tables import to_json_value, write_csv, write_json
+from spikeflow.io.tables import format_cell, to_json_value, write_csv, write_json
 
 __all__ = [
     "POPULATION_CHOICES",
@@ -897,11 +897,6 @@ def analyze_attractors(
     return summary
 
 
-def _fmt(value: Any, spec: str) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "-"
-    return format(value, spec)
-
 
 def format_summary(summary: Mapping[str, Any], max_states: int = 10) -> str:
     """The attractors.json document as text for the terminal.
@@ -919,22 +914,22 @@ def format_summary(summary: Mapping[str, Any], max_states: int = 10) -> str:
     lines = [
         (
             f"{summary.get('model') or '?'} run {summary.get('run_id') or '?'}: attractors of {len(pops)} populations "
-            f"over {_fmt(t0, 'g')}-{_fmt(t1, 'g')} ms (bin {_fmt(opts.get('bin_ms'), 'g')} ms, smoothing "
-            f"{_fmt(opts.get('smoothing_ms'), 'g')} ms, states >= {_fmt(opts.get('min_state_ms'), 'g')} ms, "
+            f"over {format_cell(t0, 'g')}-{format_cell(t1, 'g')} ms (bin {format_cell(opts.get('bin_ms'), 'g')} ms, smoothing "
+            f"{format_cell(opts.get('smoothing_ms'), 'g')} ms, states >= {format_cell(opts.get('min_state_ms'), 'g')} ms, "
             f"threshold {opts.get('threshold_method', 'reference')})"
         ),
         (
             f"  states {summary.get('n_states')}, kept segments {summary.get('n_kept_segments')} of "
-            f"{summary.get('n_segments')} ({_fmt(summary.get('dropped_fraction'), '.1%')} of the time dropped)"
+            f"{summary.get('n_segments')} ({format_cell(summary.get('dropped_fraction'), '.1%')} of the time dropped)"
         ),
         (
-            f"  transitions {summary.get('n_transitions')} ({_fmt(summary.get('transitions_per_s'), '.2f')}/s; "
+            f"  transitions {summary.get('n_transitions')} ({format_cell(summary.get('transitions_per_s'), '.2f')}/s; "
             f"{summary.get('n_self_transitions')} returns to the same state), mean dwell "
-            f"{_fmt(summary.get('mean_dwell_ms'), '.1f')} ms, longest {_fmt(summary.get('max_dwell_ms'), '.1f')} ms"
+            f"{format_cell(summary.get('mean_dwell_ms'), '.1f')} ms, longest {format_cell(summary.get('max_dwell_ms'), '.1f')} ms"
         ),
         (
-            f"  active populations: mean {_fmt(summary.get('mean_active_count'), '.2f')}, none active "
-            f"{_fmt(summary.get('fraction_no_active'), '.1%')} of the time"
+            f"  active populations: mean {format_cell(summary.get('mean_active_count'), '.2f')}, none active "
+            f"{format_cell(summary.get('fraction_no_active'), '.1%')} of the time"
         ),
     ]
     k_fraction = summary.get("k_active_fraction") or []
@@ -948,8 +943,8 @@ def format_summary(summary: Mapping[str, Any], max_states: int = 10) -> str:
             label = str(row.get("label"))
             label = label if len(label) <= 40 else label[:37] + "..."
             lines.append(
-                f"  {label:<40} {row.get('count'):>6} {_fmt(row.get('mean_dwell_ms'), '9.1f')} "
-                f"{_fmt(row.get('occupancy'), '9.1%')}"
+                f"  {label:<40} {row.get('count'):>6} {format_cell(row.get('mean_dwell_ms'), '9.1f')} "
+                f"{format_cell(row.get('occupancy'), '9.1%')}"
             )
         if len(rows) > max_states:
             lines.append(f"  ... {len(rows) - max_states} more states in states.csv")
@@ -1186,8 +1181,8 @@ def format_group_summary(summary: Mapping[str, Any]) -> str:
 
     def cell(group: Mapping[str, Any], metric: str, spec: str) -> str:
         mean, sd = group.get(metric), group.get(f"{metric}_sd")
-        text = _fmt(mean, spec)
-        return text if sd is None or not math.isfinite(sd) else f"{text}±{_fmt(sd, spec)}"
+        text = format_cell(mean, spec)
+        return text if sd is None or not math.isfinite(sd) else f"{text}±{format_cell(sd, spec)}"
 
     key = summary.get("group_by") or "(all runs)"
     lines = [

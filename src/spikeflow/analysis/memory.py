@@ -30,7 +30,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from spikeflow.analysis.costs import KB_PER_MB, MEMORY_POINTS, kb_to_mb, memory_probe, read_runs, run_costs
-from spikeflow.io.tables import write_csv, write_json
+from spikeflow.io.tables import format_cell, write_csv, write_json
 
 __all__ = [
     "TARGET",
@@ -406,11 +406,6 @@ def _prediction_row(
     }
 
 
-def _fmt(value: Any, spec: str) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    return format(value, spec)
-
 
 def prediction_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
     """The prediction table as a Markdown table (memory in MB, whole job).
@@ -433,13 +428,13 @@ def prediction_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
     for row in rows:
         cells = [
-            _fmt(row.get("scale"), "g"),
-            _fmt(row.get("ranks"), "d"),
-            _fmt(row.get("neurons"), ",d"),
-            _fmt(row.get("connections"), ",d"),
-            _fmt(row.get("predicted_mb"), ",.0f"),
-            _fmt(row.get("measured_mb"), ",.0f"),
-            _fmt(row.get("reference_mb"), ",.0f"),
+            format_cell(row.get("scale"), "g", "–"),
+            format_cell(row.get("ranks"), "d", "–"),
+            format_cell(row.get("neurons"), ",d", "–"),
+            format_cell(row.get("connections"), ",d", "–"),
+            format_cell(row.get("predicted_mb"), ",.0f", "–"),
+            format_cell(row.get("measured_mb"), ",.0f", "–"),
+            format_cell(row.get("reference_mb"), ",.0f", "–"),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -540,4 +535,3 @@ def analyze_memory(
     }
     write_json(out_dir / "memory.json", document)
     return document
-

@@ -21,7 +21,7 @@ import numpy as np
 
 from spikeflow.analysis import spiketrains as st
 from spikeflow.io.spikes import SpikeData, read_spikes
-from spikeflow.io.tables import to_json_value, write_csv, write_json  # to_json_value: re-exported
+from spikeflow.io.tables import format_cell, to_json_value, write_csv, write_json  # to_json_value: re-exported
 
 __all__ = ["COLUMNS", "population_table", "analyze_rates", "format_table", "to_json_value"]
 
@@ -245,11 +245,6 @@ def analyze_rates(
     return rows
 
 
-def _fmt(value: Any, spec: str) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "-"
-    return format(value, spec)
-
 
 _TEXT_COLUMNS = [
     # header, key, width, format
@@ -299,14 +294,14 @@ def format_table(
     for row in rows:
         cells = []
         for _, key, width, fmt in _TEXT_COLUMNS:
-            text = _fmt(row.get(key), fmt)
+            text = format_cell(row.get(key), fmt)
             cells.append(f"{text:<{width}}" if fmt == "s" else f"{text:>{width}}")
         lines.append(" ".join(cells).rstrip())
     for row in rows:
         flag = row.get("flag")
         if flag in (None, "ok"):
             continue
-        rate_text = _fmt(row.get("mean_rate_hz"), ".2f")
+        rate_text = format_cell(row.get("mean_rate_hz"), ".2f")
         if flag == "silent":
             detail = f"{rate_text} spikes/s < {silent_below_hz:g}"
         elif flag == "runaway":

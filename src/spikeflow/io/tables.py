@@ -110,3 +110,10 @@ def write_json(path: str | os.PathLike, document: Any) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+def format_cell(value: Any, spec: str, missing: str = "-") -> str:
+    """``format(value, spec)`` for a table cell; ``missing`` for None, NaN and infinities."""
+    if value is None or (isinstance(value, (float, np.floating)) and not math.isfinite(value)):
+        return missing
+    return format(value, spec)

@@ -11,10 +11,12 @@ Matrices are indexed ``[target, source]`` in the order of :data:`POPULATIONS`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Mapping
 
 import numpy as np
+
+from spikeflow.models.params import check_known_keys
 
 POPULATIONS = ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I")
 
@@ -109,10 +111,7 @@ class Pd14Params:
     @classmethod
     def from_config(cls, params: Mapping[str, Any]) -> "Pd14Params":
         """Build from a (schema-validated) ``params`` mapping; unknown keys are an error."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(params) - known)
-        if unknown:
-            raise KeyError(f"unknown PD14 parameter {unknown[0]!r}")
+        check_known_keys(cls, params, "PD14")
         return replace(cls(), **dict(params))
 
     def to_dict(self) -> dict[str, Any]:

@@ -20,10 +20,11 @@ Units: weights pA (current-based neurons) or nS (conductance-based), times ms, r
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Mapping
 
 from spikeflow.config import ConfigError
+from spikeflow.models.params import check_known_keys
 
 # --- neuron models ---------------------------------------------------------------------------
 # kind: how weights act (current in pA / conductance in nS); weight, drive_weight: defaults that
@@ -189,6 +190,7 @@ class TrainingParams:
     dopamine_rate_hz: float = 5.0
     dopamine_neurons: int = 10
     epoch_ms: float = 200.0
+    epoch_boundary: str = "restart"
     n_epochs: int = 3
     histogram_bins: int = 20
     record_weights_max: int = 100_000
@@ -196,10 +198,7 @@ class TrainingParams:
     @classmethod
     def from_config(cls, params: Mapping[str, Any]) -> "TrainingParams":
         """Build from a (schema-validated) ``params`` mapping; unknown keys are an error."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(params) - known)
-        if unknown:
-            raise KeyError(f"unknown training parameter {unknown[0]!r}")
+        check_known_keys(cls, params, "training")
         values = dict(params)
         if "plastic" in values:
             values["plastic"] = tuple(values["plastic"])
@@ -279,7 +278,6 @@ def derive(p: TrainingParams) -> TrainingDerived:
     if p.n_patterns > 0 and p.pattern_ms > p.epoch_ms:
         raise ConfigError(f"params.pattern_ms {p.pattern_ms} is longer than params.epoch_ms {p.epoch_ms}")
     neuron = NEURON_MODELS[p.neuron_model]
-    synapse = SYNAPSE_MODELS[p.synapse_model]
     weight = float(neuron["weight"] if p.weight is None else p.weight)
     if weight <= 0:
         raise ConfigError(f"params.weight is {weight}; it must be positive (inhibitory weights are -g * weight)")

@@ -16,7 +16,10 @@ spike for spike):
 
 NEST cannot restore its random number generators' position, and its biological time can only
 be reset to 0; rebuilding at every boundary with a seed derived from (seed, epoch) makes both
-irrelevant. Spike times are written on one continuous time axis (warm-up from 0, epoch e from
+irrelevant. With ``epoch_boundary: continuous`` all epochs run in the one kernel instead (no
+rebuild; measurements and checkpoints as before); a run resumed from such a checkpoint is rebuilt
+from the saved state and continues with fresh random streams, so it is statistically, not
+bitwise, equal to the uninterrupted run. Spike times are written on one continuous time axis (warm-up from 0, epoch e from
 ``t_presim + (e - 1) x epoch_ms``).
 """
 
@@ -232,7 +235,8 @@ class Trainer:
         sim = self.config.simulation
         wall0 = time.perf_counter()
         self._local_counts = {name: 0 for name in self.derived.populations}
-        if not self._live or epoch > 1:  # every epoch after the first starts in a rebuilt kernel
+        restart = p.epoch_boundary == "restart"
+        if not self._live or (epoch > 1 and restart):  # restart: every later epoch in a rebuilt kernel
             self._build_kernel(self._state if self.epoch > 0 else None)
         build_phases = dict(self._phases.phases)
         self._phases.phases = {}
