@@ -21,6 +21,7 @@ include: "workflow/rules/simulate.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/clustered.smk"
 include: "workflow/rules/training.smk"
+include: "workflow/rules/sequence.smk"
 
 
 report: "workflow/report/workflow.rst"

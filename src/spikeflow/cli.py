@@ -12,6 +12,9 @@ Commands::
     spikeflow analyze attractor-summary J.json... --out-dir D --group-by KEY  across repeats and sweep values
     spikeflow meanfield CONFIG --out-dir D      mean-field fixed points, stability, landscape + figures
     spikeflow train --config F --out-dir D      multi-epoch training with checkpoints (resumable)
+    spikeflow build-ext                         build (or find cached) the WTA NEST extension module
+    spikeflow sequence --config F --out-dir D   WTA sequence learning: test, train, test phases
+    spikeflow sequence-analyze D                grid, rasters, weights, pattern decoding + figures
     spikeflow info S.h5                         summary of a spikes file
 
 Errors print one sentence on stderr and exit with status 2; nothing half-written is left behind.
@@ -29,6 +32,7 @@ from typing import Sequence
 from spikeflow.io.atomic import atomic_path
 from spikeflow.config import ConfigError, dump_yaml, load_study, load_yaml, resolve_run, simulation_part
 from spikeflow.meanfield.cli import add_meanfield_parser
+from spikeflow.sequence.cli import add_parsers as add_sequence_parsers
 from spikeflow.simulate import SimulationError
 from spikeflow.training.cli import add_train_parser
 
@@ -113,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_analyze_attractor_summary)
 
     add_meanfield_parser(sub)
+    add_sequence_parsers(sub)  # build-ext, sequence, sequence-analyze
 
     p = sub.add_parser("info", help="summary of a spikes file")
     p.add_argument("spikes", type=Path)
