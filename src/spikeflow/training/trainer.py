@@ -37,7 +37,7 @@ import numpy as np
 import spikeflow
 from spikeflow.kernel import PhaseLog, kernel_timers, memory_now, setup_kernel
 from spikeflow.models import training as model
-from spikeflow.models.training_params import SYNAPSE_MODELS
+from spikeflow.models.training_params import INTEGER_STATE, SYNAPSE_MODELS
 from spikeflow.preflight import check_run
 from spikeflow.simulate import SimulationError, _gather, _local_spikes, _printer, _run_in_chunks
 from spikeflow.training import metrics
@@ -325,10 +325,15 @@ class Trainer:
             src, tgt = pathway.split("->")
             synapse = d.params.synapse_model
             keys = ["weight", *SYNAPSE_MODELS[synapse]["state"]]
+            common_weight = SYNAPSE_MODELS[synapse].get("weight_common")
             conns = nest.GetConnections(synapse_model=model.pathway_copy(pathway))
             if len(conns):
-                got = conns.get(["source", "target", *keys])
-                arrays = {k: np.atleast_1d(np.asarray(got[k])) for k in ["source", "target", *keys]}
+                read = ["source", "target", *(k for k in keys if not (common_weight and k == "weight"))]
+                got = conns.get(read)
+                arrays = {k: np.atleast_1d(np.asarray(got[k])) for k in read}
+                if common_weight:  # one weight per model copy, not per connection
+                    weight = nest.GetDefaults(model.pathway_copy(pathway))["weight"]
+                    arrays["weight"] = np.full(arrays["source"].shape, float(weight))
                 arrays["source"] = arrays["source"].astype(np.int64) - self.net.populations[src][0].global_id
                 arrays["target"] = arrays["target"].astype(np.int64) - self.net.populations[tgt][0].global_id
             else:
@@ -398,7 +403,9 @@ class Trainer:
             for key, arr in saved.values.items():
                 if key == "weight" and SYNAPSE_MODELS[d.params.synapse_model].get("weight_common"):
                     continue
-                values[key] = arr[idx].tolist()
+                column = arr[idx]
+                # integer state (e.g. quantal_stp_synapse's n, a) must be set as int
+                values[key] = column.astype(int).tolist() if key in INTEGER_STATE else column.tolist()
             if values:
                 conns.set(values)
         for name, pop in self.net.populations.items():
