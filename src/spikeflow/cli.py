@@ -108,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--smoothing-ms", type=float, help="SD of the Gaussian smoothing, ms (default 10; 0 = none)")
     a.add_argument("--min-state-ms", type=float, help="drop states shorter than this, ms (default 20)")
     a.add_argument("--threshold-method", choices=["reference", "midpoint"], help="active-cluster threshold (default midpoint)")
+    a.add_argument("--min-contrast-hz", type=float, help="midpoint: nothing is active unless active and inactive rates differ by this, spikes/s (default 10)")
     a.set_defaults(func=_cmd_analyze_attractors)
 
     s = analyses.add_parser("attractor-summary", help="attractor statistics across runs, grouped by a config value")
@@ -215,9 +216,11 @@ def _cmd_analyze_memory(args: argparse.Namespace) -> int:
 def _cmd_analyze_attractors(args: argparse.Namespace) -> int:
     from spikeflow.analysis.attractors import analyze_attractors, format_summary
 
-    keys = ("populations", "bin_ms", "smoothing_ms", "min_state_ms", "threshold_method")
+    keys = ("populations", "bin_ms", "smoothing_ms", "min_state_ms", "threshold_method", "min_contrast_hz")
     options = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
     options.setdefault("threshold_method", "midpoint")
+    if options["threshold_method"] == "midpoint":
+        options.setdefault("min_contrast_hz", 10.0)
     print(format_summary(analyze_attractors(args.spikes, args.out_dir, **options)))
     return 0
 

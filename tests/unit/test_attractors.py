@@ -503,3 +503,16 @@ def test_analyze_attractor_summary_and_text(planted_data, tmp_path):
     text = at.format_group_summary(summary)
     assert "3 run(s) grouped by params.j_potentiated" in text
     assert "[4.0,1.0]" in text and "11.0±1.4" in text
+
+
+def test_uniform_activity_has_no_active_population_with_a_contrast_floor():
+    """Unimodal rates (the uniform asynchronous state): the midpoint would split their
+    fluctuations in half; with the contrast floor nothing is active, and one state remains."""
+    rng = np.random.default_rng(3)
+    rates = 7.0 + 2.0 * rng.standard_normal((18, 4000))
+    split = at.active_clusters(rates, method="midpoint")
+    assert 0.3 < split.mean() < 0.7  # the artefact the floor removes
+    active, theta = at.active_clusters(rates, method="midpoint", min_contrast_hz=10.0, return_thresholds=True)
+    assert not active.any() and np.all(np.isinf(theta))
+    bimodal = np.where(rng.random((18, 4000)) < 0.2, 45.0, 3.0) + rng.standard_normal((18, 4000))
+    assert at.active_clusters(bimodal, method="midpoint", min_contrast_hz=10.0).mean() == pytest.approx(0.2, abs=0.02)

@@ -244,6 +244,7 @@ def active_clusters(
     tol_hz: float | None = None,
     max_iter: int = 50,
     return_thresholds: bool = False,
+    min_contrast_hz: float = 0.0,
 ):
     """Which populations are active in which bins (the iterative threshold of the module doc).
 
@@ -256,6 +257,10 @@ def active_clusters(
             "midpoint").
         max_iter: maximum number of threshold updates (>= 0).
         return_thresholds: also return the thresholds.
+        min_contrast_hz: "midpoint" only - when the mean rate above the threshold exceeds the
+            mean rate below it by less than this, the rates are not bimodal (e.g. the uniform
+            asynchronous state, whose fluctuations the midpoint would split in half) and no
+            population is active (threshold +inf).
 
     Returns:
         Boolean array (n_pop, n_bins), ``rates > thresholds[:, None]``; with
@@ -294,6 +299,13 @@ def active_clusters(
             threshold = proposal
             if moved < tol:
                 break
+        above = rates > threshold
+        if above.any() and not above.all():
+            contrast = float(rates[above].mean()) - float(rates[~above].mean())
+        else:
+            contrast = 0.0
+        if contrast < float(min_contrast_hz):
+            threshold = float("inf")
         theta = np.full(n_pop, threshold)
         active = rates > theta[:, None]
     return (active, theta) if return_thresholds else active
@@ -762,6 +774,7 @@ def compute_attractors(
     threshold_method: str = "reference",
     tol_hz: float | None = None,
     max_iter: int = 50,
+    min_contrast_hz: float = 0.0,
     spikes_file: str = "",
 ) -> AttractorAnalysis:
     """The attractor analysis of one run's spikes (no files written).
@@ -777,6 +790,8 @@ def compute_attractors(
         threshold_method: ``"reference"`` or ``"midpoint"`` (:func:`active_clusters`).
         tol_hz: threshold convergence tolerance in Hz (default per method).
         max_iter: maximum threshold updates.
+        min_contrast_hz: "midpoint": least difference between mean active and inactive rates
+            for anything to count as active (:func:`active_clusters`).
         spikes_file: recorded in the result.
 
     Returns:
@@ -791,7 +806,8 @@ def compute_attractors(
     t0, t1 = analysis_window(data, t_start, t_stop)
     times, rates = population_rates(data, names, t0, t1, bin_ms, smoothing_ms)
     active, thresholds = active_clusters(
-        rates, method=threshold_method, tol_hz=tol_hz, max_iter=max_iter, return_thresholds=True
+        rates, method=threshold_method, tol_hz=tol_hz, max_iter=max_iter, return_thresholds=True,
+        min_contrast_hz=min_contrast_hz,
     )
     sequence = states(active, times, min_state_ms, rates=rates, bin_ms=bin_ms)
     options = {
@@ -804,6 +820,7 @@ def compute_attractors(
         "threshold_method": threshold_method,
         "tol_hz": DEFAULT_TOL_HZ[threshold_method] if tol_hz is None else float(tol_hz),
         "max_iter": int(max_iter),
+        "min_contrast_hz": float(min_contrast_hz),
     }
     return AttractorAnalysis(
         populations=names,

@@ -407,7 +407,9 @@ class Trainer:
                 # integer state (e.g. quantal_stp_synapse's n, a) must be set as int
                 values[key] = column.astype(int).tolist() if key in INTEGER_STATE else column.tolist()
             if values:
-                conns.set(values)
+                # a list of per-connection dicts: NEST refuses the dict-of-lists form under MPI
+                keys = list(values)
+                conns.set([dict(zip(keys, row)) for row in zip(*(values[k] for k in keys))])
         for name, pop in self.net.populations.items():
             saved = state.neurons.get(name)
             if not saved:
