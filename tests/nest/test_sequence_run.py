@@ -48,6 +48,8 @@ def test_tiny_run_writes_spikes_inputs_and_weights(ext, tmp_path):
     assert len(w_keys) == 3
     w = side[w_keys[0]]
     assert w.shape[0] == 5 and np.any(w[-1] != w[0])  # weights change during training
+    y = side[w_keys[0].replace("weights_", "epsps_")]  # the afferents' EPSPs at the same times
+    assert y.shape == w.shape and np.all(y >= 0.0) and np.any(y > 0.0)
     n_in = (side[w_keys[0].replace("weights_", "weight_sources_")] < 0).sum()
     assert n_in == 10  # every input projects to every neuron
     # every presentation is known: onsets within the run

@@ -5,8 +5,8 @@ Timeline (ms): ``[0, t_presim)`` warm-up (plasticity off, not recorded), then wi
 ``test_after`` (``t_test``, plasticity off). The inputs (frozen patterns in noise) run through
 the whole timeline and are drawn from the run seed, so every test presentation is known; they
 are saved beside the spikes file (``sequence.npz``) together with the network structure and
-weight snapshots (every ``dt_rec`` ms of training, incoming weights of the first
-``n_record_weights`` neurons).
+snapshots every ``dt_rec`` ms of training of the incoming weights of the first
+``n_record_weights`` neurons and of their afferents' EPSPs y_i (``weights_<i>``, ``epsps_<i>``).
 
 Spikes file: populations ``wta`` (the network neurons in model order: circuit by circuit in
 grid order) and ``inputs`` (the input channels), spike times in ms from the start of the run.
@@ -188,7 +188,8 @@ def save_side_file(path: Path, d, drawn, run_phases, snapshots, afferents, net) 
         arrays["weight_times"] = np.array([t for t, _ in snapshots])
         for n, (sources, order) in afferents.items():
             idx = int(net.model_index([n])[0])  # keys name the neuron's model-order index
-            arrays[f"weights_{idx}"] = np.array([w[n][order] for _, w in snapshots])
+            arrays[f"weights_{idx}"] = np.array([w[n][0][order] for _, w in snapshots])
+            arrays[f"epsps_{idx}"] = np.array([w[n][1][order] for _, w in snapshots])
             arrays[f"weight_sources_{idx}"] = sources
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
@@ -196,13 +197,15 @@ def save_side_file(path: Path, d, drawn, run_phases, snapshots, afferents, net) 
 
 
 def _local_weights(nest, watched: list[int]) -> dict[int, np.ndarray]:
+    """Per watched local neuron: its incoming weights and their EPSPs y_i now, shape (2, n_afferents)."""
     local = nest.GetLocalNodeCollection(nest.NodeCollection(sorted(watched)))
     if len(local) == 0:
         return {}
-    vals = local.get(["global_id", "weights"])
+    vals = local.get(["global_id", "weights", "epsps"])
     ids = np.atleast_1d(vals["global_id"])
     ws = vals["weights"] if len(local) > 1 else [vals["weights"]]
-    return {int(i): np.array(w) for i, w in zip(ids, ws)}
+    ys = vals["epsps"] if len(local) > 1 else [vals["epsps"]]
+    return {int(i): np.array([w, y], dtype=float) for i, w, y in zip(ids, ws, ys)}
 
 
 def _local_afferents(nest, net, watched: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
