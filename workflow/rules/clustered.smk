@@ -2,20 +2,6 @@
 # sweep values (the J+ sweep's metastability figure), and the mean field of every run's network.
 
 
-def clustered_outputs():
-    outputs = []
-    if ANALYSIS["attractors"]["enabled"]:
-        outputs += expand(f"{RESULTS}/{{run}}/attractors/attractors.json", run=RUNS)
-        if len(RUNS) > 1:
-            outputs.append(f"{RESULTS}/attractors/summary.json")
-    if ANALYSIS["meanfield"]["enabled"]:
-        outputs += expand(f"{RESULTS}/{{run}}/meanfield/meanfield.json", run=RUNS)
-    return outputs
-
-
-FAMILY_OUTPUTS.append(clustered_outputs)
-
-
 rule analyze_attractors:
     input:
         f"{RESULTS}/{{run}}/spikes.h5",

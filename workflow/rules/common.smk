@@ -9,6 +9,7 @@ from spikeflow.config import ConfigError, load_study, simulation_part
 from spikeflow.models import get_model
 from spikeflow.preflight import nest_has_mpi
 from spikeflow.resources import analysis_flags, rates_flags, study_resources
+from spikeflow.training.config import check_training_run
 
 try:
     STUDY = load_study(config)
@@ -24,8 +25,6 @@ MODEL = STUDY.runs[0].config["model"]
 # which command produces a run's spikes.h5: `spikeflow simulate` (the driver), or a family's own
 # (e.g. `spikeflow train`), named by the model module's DRIVER
 DRIVER = getattr(get_model(MODEL), "DRIVER", "simulate")
-# each family's rules file appends a function returning its extra targets
-FAMILY_OUTPUTS = []
 
 
 onstart:
@@ -64,6 +63,70 @@ def all_outputs():
         outputs += expand(f"{RESULTS}/scaling/{{series}}/scaling.json", series=SERIES)
     if ANALYSIS["memory"]["enabled"]:
         outputs.append(f"{RESULTS}/memory/memory.json")
-    for family_outputs in FAMILY_OUTPUTS:
-        outputs += family_outputs()
+    return outputs + family_outputs()
+
+
+def family_outputs():
+    """Targets of the model family's own rules (beyond spikes and rates)."""
+    outputs = []
+    if MODEL == "clustered":
+        if ANALYSIS["attractors"]["enabled"]:
+            outputs += expand(f"{RESULTS}/{{run}}/attractors/attractors.json", run=RUNS)
+            if len(RUNS) > 1:
+                outputs.append(f"{RESULTS}/attractors/summary.json")
+        if ANALYSIS["meanfield"]["enabled"]:
+            outputs += expand(f"{RESULTS}/{{run}}/meanfield/meanfield.json", run=RUNS)
+    elif MODEL == "training":
+        outputs += expand(f"{RESULTS}/{{run}}/epochs.json", run=RUNS)
+        outputs += expand(f"{RESULTS}/{{run}}/figures/{{figure}}.png", run=RUNS, figure=TRAINING_FIGURES)
+    elif MODEL == "sequence":
+        outputs += expand(f"{RESULTS}/{{run}}/sequence/decoding.json", run=RUNS)
     return outputs
+
+
+# training runs: checked before any job (t_sim = n_epochs x epoch_ms, ...), and their outputs
+
+if DRIVER == "train":
+    for _run in RUNS.values():
+        try:
+            check_training_run(_run.config)
+        except ConfigError as err:
+            raise WorkflowError(f"invalid config: run {_run.run_id}: {err}") from None
+
+
+TRAINING_FIGURES = ("weights_over_epochs", "rates_over_epochs", "weight_change")
+
+
+
+def training_run_outputs(run_dir):
+    """Outputs of one training run (rules train and train_mpi)."""
+    return dict(
+        spikes=f"{run_dir}/spikes.h5",
+        epochs_json=f"{run_dir}/epochs.json",
+        epochs_h5=f"{run_dir}/epochs.h5",
+        epochs_csv=report(
+            f"{run_dir}/epochs.csv",
+            caption="../report/training_epochs.rst",
+            category="Training",
+            subcategory="{run}",
+        ),
+        weights=report(
+            f"{run_dir}/figures/weights_over_epochs.png",
+            caption="../report/training_weights.rst",
+            category="Training",
+            subcategory="{run}",
+        ),
+        rates=report(
+            f"{run_dir}/figures/rates_over_epochs.png",
+            caption="../report/training_rates.rst",
+            category="Training",
+            subcategory="{run}",
+        ),
+        change=report(
+            f"{run_dir}/figures/weight_change.png",
+            caption="../report/training_change.rst",
+            category="Training",
+            subcategory="{run}",
+        ),
+    )
+

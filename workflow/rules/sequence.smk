@@ -3,15 +3,6 @@
 # patterns before and after training and draw the figures.
 
 
-def sequence_outputs():
-    if MODEL != "sequence":
-        return []
-    return expand(f"{RESULTS}/{{run}}/sequence/decoding.json", run=RUNS)
-
-
-FAMILY_OUTPUTS.append(sequence_outputs)
-
-
 rule build_nestext:
     output:
         f"{RESULTS}/nestext/module_path.txt",

@@ -4,61 +4,6 @@
 # simulation.ranks > 1 (the `mpi` resource names the launcher). A killed job resumes from its
 # latest checkpoint when rerun (--resume).
 
-from spikeflow.training.config import check_training_run
-
-if DRIVER == "train":
-    for _run in RUNS.values():
-        try:
-            check_training_run(_run.config)
-        except ConfigError as err:
-            raise WorkflowError(f"invalid config: run {_run.run_id}: {err}") from None
-
-
-TRAINING_FIGURES = ("weights_over_epochs", "rates_over_epochs", "weight_change")
-
-
-def training_outputs():
-    if DRIVER != "train":
-        return []
-    return expand(f"{RESULTS}/{{run}}/epochs.json", run=RUNS) + expand(
-        f"{RESULTS}/{{run}}/figures/{{figure}}.png", run=RUNS, figure=TRAINING_FIGURES
-    )
-
-
-FAMILY_OUTPUTS.append(training_outputs)
-
-
-def _training_outputs(run_dir):
-    return dict(
-        spikes=f"{run_dir}/spikes.h5",
-        epochs_json=f"{run_dir}/epochs.json",
-        epochs_h5=f"{run_dir}/epochs.h5",
-        epochs_csv=report(
-            f"{run_dir}/epochs.csv",
-            caption="../report/training_epochs.rst",
-            category="Training",
-            subcategory="{run}",
-        ),
-        weights=report(
-            f"{run_dir}/figures/weights_over_epochs.png",
-            caption="../report/training_weights.rst",
-            category="Training",
-            subcategory="{run}",
-        ),
-        rates=report(
-            f"{run_dir}/figures/rates_over_epochs.png",
-            caption="../report/training_rates.rst",
-            category="Training",
-            subcategory="{run}",
-        ),
-        change=report(
-            f"{run_dir}/figures/weight_change.png",
-            caption="../report/training_change.rst",
-            category="Training",
-            subcategory="{run}",
-        ),
-    )
-
 
 rule train:
     wildcard_constraints:
@@ -66,7 +11,7 @@ rule train:
     input:
         config=f"{RESULTS}/{{run}}/config.yaml",
     output:
-        **_training_outputs(f"{RESULTS}/{{run}}"),
+        **training_run_outputs(f"{RESULTS}/{{run}}"),
     params:
         out_dir=lambda wildcards, output: os.path.dirname(output.spikes),
     log:
@@ -87,7 +32,7 @@ rule train_mpi:
     input:
         config=f"{RESULTS}/{{run}}/config.yaml",
     output:
-        **_training_outputs(f"{RESULTS}/{{run}}"),
+        **training_run_outputs(f"{RESULTS}/{{run}}"),
     params:
         out_dir=lambda wildcards, output: os.path.dirname(output.spikes),
     log:
