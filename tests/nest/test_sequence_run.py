@@ -98,3 +98,15 @@ def test_two_ranks_equal_two_threads(ext, tmp_path):
     assert sorted(sa.files) == sorted(sb.files)
     for key in sa.files:
         assert np.array_equal(sa[key], sb[key]), key
+
+
+def test_sampled_spike_recording(ext, tmp_path):
+    from spikeflow.sequence.driver import run
+
+    cfg = _cfg()
+    cfg["params"]["n_record_spikes"] = 10
+    data = read_spikes(run(cfg, tmp_path / "spikes.h5", run_id="s", log=lambda m: None))
+    recorded = data.metadata["recorded_neurons"]
+    assert len(recorded) == 10
+    assert set(np.unique(data.populations["wta"].node_ids).tolist()) <= set(recorded)
+    assert data.populations["wta"].n_spikes > 0

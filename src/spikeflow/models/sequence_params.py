@@ -48,6 +48,8 @@ class SequenceParams:
         t_test: length of each test phase (ms), before and after training (plasticity off).
         dt_rec: interval of weight snapshots during training (ms); 0 = none.
         n_record_weights: neurons whose incoming weights are recorded (the first ones).
+        n_record_spikes: neurons whose spikes are recorded, spread evenly over the model order
+            (0 = all).
     """
 
     grid_shape: tuple[int, int] = (10, 5)
@@ -77,6 +79,7 @@ class SequenceParams:
     t_test: float = 3000.0
     dt_rec: float = 0.0
     n_record_weights: int = 0
+    n_record_spikes: int = 0
 
     @classmethod
     def from_config(cls, params: Mapping[str, Any]) -> "SequenceParams":

@@ -94,7 +94,8 @@ def run(cfg: Mapping[str, Any], out: str | Path, *, run_id: str = "run", log: Ca
     network.set_input_spikes(nest, net, drawn["spikes"])
     rec_wta = nest.Create("spike_recorder", params={"start": t_presim})
     rec_in = nest.Create("spike_recorder", params={"start": t_presim})
-    nest.Connect(net.neurons, rec_wta)
+    recorded = recorded_neurons(d.n_neurons, p.n_record_spikes)
+    nest.Connect(nest.NodeCollection(sorted(int(g) for g in net.neuron_ids[recorded])), rec_wta)
     nest.Connect(net.parrots, rec_in)
     wall["build_s"] = time.perf_counter() - t0
     say(f"sequence run {run_id}: {d.n_circuits} circuits, {d.n_neurons} neurons, {nest.num_connections:,} connections, "
@@ -153,6 +154,7 @@ def run(cfg: Mapping[str, Any], out: str | Path, *, run_id: str = "run", log: Ca
         "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "populations": [{"name": "wta", "size": d.n_neurons}, {"name": "inputs", "size": p.n_inputs}],
         "spike_counts": {q.name: q.n_spikes for q in pops},
+        "recorded_neurons": recorded.tolist(),  # model indices of the wta neurons whose spikes are recorded
         "config": dict(cfg),
     }
     path = write_spikes(out, pops, metadata)
@@ -194,6 +196,13 @@ def save_side_file(path: Path, d, drawn, run_phases, snapshots, afferents, net) 
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             np.savez_compressed(f, **arrays)
+
+
+def recorded_neurons(n_neurons: int, n_record: int) -> np.ndarray:
+    """Model indices of the neurons whose spikes are recorded: all (n_record 0), or n_record spread evenly."""
+    if n_record <= 0 or n_record >= n_neurons:
+        return np.arange(n_neurons)
+    return np.unique(np.linspace(0, n_neurons - 1, n_record).round().astype(int))
 
 
 def _local_weights(nest, watched: list[int]) -> dict[int, np.ndarray]:
