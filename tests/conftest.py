@@ -45,3 +45,16 @@ def nest_module():
     """The real NEST (PyNEST), quiet."""
     os.environ.setdefault("PYNEST_QUIET", "1")
     return require_module("nest", "NEST is not installed: pip install -e '.[test]' (installs nest-simulator)")
+
+
+@pytest.fixture(scope="session")
+def wta_nest(nest_module):
+    """NEST with spikeflow's WTA extension module built (cached) and loadable."""
+    from spikeflow import nestext
+
+    require(not nestext.is_binary_wheel(), "the WTA extension needs NEST built from the sdist (containers/build-nest.sh)")
+    try:
+        nestext.build()
+    except nestext.NestExtensionError as err:
+        require(False, f"cannot build the NEST extension module: {err}")
+    return nest_module

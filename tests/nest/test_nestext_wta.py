@@ -12,22 +12,10 @@ import numpy as np
 import pytest
 
 from spikeflow.sequence import reference as ref
-from tests.conftest import require
 
 DT = 1.0
 
 
-@pytest.fixture(scope="module")
-def wta_nest(nest_module):
-    """NEST with the extension module built (cached) and loadable."""
-    from spikeflow import nestext
-
-    require(not nestext.is_binary_wheel(), "the WTA extension needs NEST built from the sdist (containers/build-nest.sh)")
-    try:
-        nestext.build()
-    except nestext.NestExtensionError as err:
-        require(False, f"cannot build the NEST extension module: {err}")
-    return nest_module
 
 
 def _reset(nest, threads=1, seed=12):

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from spikeflow.config import resolve_run
 from spikeflow.io.spikes import read_spikes
 from tests.conftest import require
 
 
-@pytest.fixture(scope="module")
-def ext(nest_module):
-    from spikeflow import nestext
-
-    require(not nestext.is_binary_wheel(), "the WTA extension needs NEST built from the sdist (containers/build-nest.sh)")
-    try:
-        nestext.build()
-    except nestext.NestExtensionError as err:
-        require(False, f"cannot build the NEST extension module: {err}")
-    return nest_module
 
 
 def _cfg(threads=2, seed=4):
@@ -28,7 +17,7 @@ def _cfg(threads=2, seed=4):
     return resolve_run({"model": "sequence", "params": params, "simulation": sim}).config
 
 
-def test_tiny_run_writes_spikes_inputs_and_weights(ext, tmp_path):
+def test_tiny_run_writes_spikes_inputs_and_weights(wta_nest, tmp_path):
     from spikeflow.sequence.driver import run
 
     out = run(_cfg(), tmp_path / "spikes.h5", run_id="t", log=lambda m: None)
@@ -56,7 +45,7 @@ def test_tiny_run_writes_spikes_inputs_and_weights(ext, tmp_path):
     assert side["onsets"].size > 0 and side["onsets"].max() < 2000.0
 
 
-def test_same_seed_same_spikes(ext, tmp_path):
+def test_same_seed_same_spikes(wta_nest, tmp_path):
     from spikeflow.sequence.driver import run
 
     a = read_spikes(run(_cfg(), tmp_path / "a" / "spikes.h5", log=lambda m: None)).populations["wta"]
@@ -75,7 +64,7 @@ run(resolve_run({"model": "sequence", "params": params, "simulation": sim}).conf
 """
 
 
-def test_two_ranks_equal_two_threads(ext, tmp_path):
+def test_two_ranks_equal_two_threads(wta_nest, tmp_path):
     """The same 2 virtual processes as 2 MPI ranks x 1 thread and 1 rank x 2 threads: same spikes and weights."""
     import os
     import shutil
@@ -83,7 +72,7 @@ def test_two_ranks_equal_two_threads(ext, tmp_path):
     import sys
 
     mpirun = shutil.which("mpirun")
-    require(mpirun is not None and ext.GetKernelStatus("build_info")["have_mpi"], "needs mpirun and NEST with MPI (containers/build-nest.sh)")
+    require(mpirun is not None and wta_nest.GetKernelStatus("build_info")["have_mpi"], "needs mpirun and NEST with MPI (containers/build-nest.sh)")
     script = tmp_path / "run.py"
     script.write_text(MPI_SCRIPT)
     env = {**os.environ, "PYNEST_QUIET": "1"}
@@ -100,7 +89,7 @@ def test_two_ranks_equal_two_threads(ext, tmp_path):
         assert np.array_equal(sa[key], sb[key]), key
 
 
-def test_sampled_spike_recording(ext, tmp_path):
+def test_sampled_spike_recording(wta_nest, tmp_path):
     from spikeflow.sequence.driver import run
 
     cfg = _cfg()

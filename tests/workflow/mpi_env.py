@@ -23,3 +23,16 @@ def require_mpi_nest() -> None:
         "NEST has no MPI: bash containers/build-nest.sh --apt --models reduced (builds and installs it)",
     )
     require_module("mpi4py", "mpi4py is missing: bash containers/build-nest.sh (builds it against the same MPI)")
+
+
+def assert_same_spikes(a, b, at_least: int = 100) -> int:
+    """Spike data ``a`` and ``b`` hold the same spikes, population by population; returns the total."""
+    import numpy as np
+
+    total = 0
+    for name, pop in b.populations.items():
+        np.testing.assert_array_equal(a.populations[name].times, pop.times)
+        np.testing.assert_array_equal(a.populations[name].node_ids, pop.node_ids)
+        total += pop.n_spikes
+    assert total > at_least
+    return total

@@ -4,11 +4,11 @@ import json
 
 import h5py
 
-from tests.workflow.test_workflow import _snakemake, workdir  # noqa: F401 - fixture
+from tests.workflow.snakemake_run import run_snakemake
 
 
-def test_clustered_tiny_study_end_to_end(workdir):  # noqa: F811
-    _snakemake("--cores", "2", "--configfile", "workflow/config/clustered-tiny.yaml", cwd=workdir)
+def test_clustered_tiny_study_end_to_end(workdir):
+    run_snakemake("--cores", "2", "--configfile", "workflow/config/clustered-tiny.yaml", cwd=workdir)
     results = workdir / "results" / "clustered-tiny"
     for run in ("seed1", "seed2"):
         out = results / run
@@ -24,6 +24,6 @@ def test_clustered_tiny_study_end_to_end(workdir):  # noqa: F811
             assert (out / fig).stat().st_size > 1000
     summary = json.loads((results / "attractors" / "summary.json").read_text())
     assert sum(group["n_runs"] for group in summary["groups"]) == 2
-    _snakemake("--configfile", "workflow/config/clustered-tiny.yaml", "--report", "report.html", cwd=workdir)
+    run_snakemake("--configfile", "workflow/config/clustered-tiny.yaml", "--report", "report.html", cwd=workdir)
     html = (workdir / "report.html").read_text()
     assert "cluster_rates.png" in html and "metastability.png" in html and "meanfield_states.png" in html

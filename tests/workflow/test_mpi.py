@@ -3,13 +3,12 @@
 
 import subprocess
 
-import numpy as np
 import pytest
 import yaml
 
 from spikeflow.config import resolve_run
 from spikeflow.io.spikes import read_spikes
-from tests.workflow.mpi_env import MPI_ENV, require_mpi_nest
+from tests.workflow.mpi_env import MPI_ENV, assert_same_spikes, require_mpi_nest
 
 
 def _config(tmp_path, seed, ranks, threads):
@@ -36,12 +35,7 @@ def test_two_ranks_give_the_spikes_of_two_threads(tmp_path, seed):
     )
     subprocess.run(["spikeflow", "simulate", "--config", str(thr_cfg), "--out", str(thr_out)], env=MPI_ENV, check=True, capture_output=True)
     mpi, thr = read_spikes(mpi_out), read_spikes(thr_out)
-    total = 0
-    for name, pop in thr.populations.items():
-        np.testing.assert_array_equal(mpi.populations[name].times, pop.times)
-        np.testing.assert_array_equal(mpi.populations[name].node_ids, pop.node_ids)
-        total += pop.n_spikes
-    assert total > 100
+    total = assert_same_spikes(mpi, thr)
 
     meta = mpi.metadata
     assert meta["num_ranks"] == 2 and meta["threads_per_rank"] == 1 and len(meta["per_rank"]) == 2

@@ -9,8 +9,7 @@ import h5py
 import numpy as np
 
 from tests.conftest import REPO, require, require_program
-
-INCLUDE = 'include: "workflow/rules/training.smk"\n'
+from tests.workflow.snakemake_run import run_snakemake
 
 TINY = """study: trainwf
 model: training
@@ -21,25 +20,15 @@ simulation: {t_presim: 50.0, t_sim: 200.0, seed: 3, threads: 1, progress_interva
 
 
 def _workdir(tmp_path):
+    shutil.copy(REPO / "Snakefile", tmp_path / "Snakefile")
     shutil.copytree(REPO / "workflow", tmp_path / "workflow", symlinks=False)
-    text = (REPO / "Snakefile").read_text()
-    if "training.smk" not in text:  # until the lead adds the include line
-        text = text.replace('include: "workflow/rules/analysis.smk"\n', 'include: "workflow/rules/analysis.smk"\n' + INCLUDE)
-    (tmp_path / "Snakefile").write_text(text)
     (tmp_path / "tiny.yaml").write_text(TINY)
     return tmp_path
 
 
-def _snakemake(*args, cwd):
-    exe = require_program("snakemake", "Snakemake is not installed: pip install -e '.[test]'")
-    proc = subprocess.run([exe, *args], cwd=cwd, capture_output=True, text=True)
-    assert proc.returncode == 0, f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
-    return proc
-
-
 def test_shipped_training_config_dry_run(tmp_path):
     wd = _workdir(tmp_path)
-    out = _snakemake("-n", "--cores", "2", "--configfile", "workflow/config/training.yaml", cwd=wd).stdout
+    out = run_snakemake("-n", "--cores", "2", "--configfile", "workflow/config/training.yaml", cwd=wd).stdout
     assert "train" in out and "analyze_rates" in out and "simulate" not in out.replace("simulate.smk", "")
 
 
@@ -57,7 +46,7 @@ def test_tiny_training_study_end_to_end(tmp_path):
     has_train = subprocess.run([exe, "train", "--help"], capture_output=True).returncode == 0
     require(has_train, "the spikeflow CLI has no train command yet (src/spikeflow/cli.py must call add_train_parser)")
     wd = _workdir(tmp_path)
-    _snakemake("--cores", "2", "--configfile", "tiny.yaml", cwd=wd)
+    run_snakemake("--cores", "2", "--configfile", "tiny.yaml", cwd=wd)
     run = wd / "results" / "trainwf" / "seed3"
     with h5py.File(run / "spikes.h5") as f:
         assert set(f["spikes"]) == {"E", "I", "X"}
@@ -76,7 +65,7 @@ def test_tiny_training_study_end_to_end(tmp_path):
     for fig in ("weights_over_epochs", "rates_over_epochs", "weight_change"):
         assert (run / "figures" / f"{fig}.png").stat().st_size > 1000
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["epoch_0001.h5", "epoch_0002.h5"]
-    _snakemake("--configfile", "tiny.yaml", "--report", "report.html", cwd=wd)
+    run_snakemake("--configfile", "tiny.yaml", "--report", "report.html", cwd=wd)
     assert "weights_over_epochs.png" in (wd / "report.html").read_text()
 
 

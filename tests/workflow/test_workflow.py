@@ -2,58 +2,41 @@
 job, a tiny end-to-end run with its HTML report."""
 
 import json
-import shutil
-import subprocess
 
 import h5py
 import pytest
 
-from tests.conftest import CONFIGS, REPO, require_program
-
-
-def _snakemake(*args, cwd, check=True):
-    exe = require_program("snakemake", "Snakemake is not installed: pip install -e '.[test]'")
-    proc = subprocess.run([exe, *args], cwd=cwd, capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
-    return proc
-
-
-@pytest.fixture
-def workdir(tmp_path):
-    """A copy of the workflow (Snakefile + workflow/) in a scratch directory."""
-    shutil.copy(REPO / "Snakefile", tmp_path / "Snakefile")
-    shutil.copytree(REPO / "workflow", tmp_path / "workflow", symlinks=False)
-    return tmp_path
+from tests.conftest import CONFIGS, REPO
+from tests.workflow.snakemake_run import run_snakemake
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.name)
 def test_dry_run_of_every_shipped_config(workdir, config):
-    proc = _snakemake("-n", "--cores", "2", "--configfile", str(config), cwd=workdir)
+    proc = run_snakemake("-n", "--cores", "2", "--configfile", str(config), cwd=workdir)
     assert any(rule in proc.stdout for rule in ("simulate", "train", "sequence_run")) and "analyze_rates" in proc.stdout
 
 
 def test_default_study_is_pd14_at_scale_0_1(workdir):
-    proc = _snakemake("-n", "--cores", "2", cwd=workdir)
+    proc = run_snakemake("-n", "--cores", "2", cwd=workdir)
     assert "results/default/seed55/spikes.h5" in proc.stdout
 
 
 def test_lint_is_clean():
-    proc = _snakemake("--lint", cwd=REPO, check=False)
+    proc = run_snakemake("--lint", cwd=REPO, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_bad_config_is_refused_before_any_job(workdir):
     bad = workdir / "bad.yaml"
     bad.write_text("study: bad\nmodel: pd14\nparams: {N_scaling: 0.02, K_scaling: 0.02}\nsimulation: {threads: 0}\n")
-    proc = _snakemake("--cores", "2", "--configfile", str(bad), cwd=workdir, check=False)
+    proc = run_snakemake("--cores", "2", "--configfile", str(bad), cwd=workdir, check=False)
     assert proc.returncode != 0
     assert "simulation.threads" in proc.stdout + proc.stderr
     assert not (workdir / "results").exists()
 
 
 def test_tiny_study_end_to_end_with_report(workdir):
-    _snakemake("--cores", "2", "--configfile", "workflow/config/tiny.yaml", cwd=workdir)
+    run_snakemake("--cores", "2", "--configfile", "workflow/config/tiny.yaml", cwd=workdir)
     for run in ("seed1", "seed2"):
         out = workdir / "results" / "tiny" / run
         with h5py.File(out / "spikes.h5") as f:
@@ -65,7 +48,7 @@ def test_tiny_study_end_to_end_with_report(workdir):
             assert (out / "rates" / fig).stat().st_size > 1000
         assert "wrote" in (out / "logs" / "simulate.log").read_text()
     # nothing left to do
-    assert "Nothing to be done" in _snakemake("-n", "--configfile", "workflow/config/tiny.yaml", cwd=workdir).stdout
-    _snakemake("--configfile", "workflow/config/tiny.yaml", "--report", "report.html", cwd=workdir)
+    assert "Nothing to be done" in run_snakemake("-n", "--configfile", "workflow/config/tiny.yaml", cwd=workdir).stdout
+    run_snakemake("--configfile", "workflow/config/tiny.yaml", "--report", "report.html", cwd=workdir)
     html = (workdir / "report.html").read_text()
     assert "raster.png" in html and "rates_vs_reference.png" in html

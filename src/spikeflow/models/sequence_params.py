@@ -17,6 +17,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from spikeflow.models.params import check_known_keys
+
 
 @dataclass(frozen=True)
 class SequenceParams:
@@ -88,9 +90,7 @@ class SequenceParams:
         for key in ("grid_shape", "t_noise_range"):
             if key in p:
                 p[key] = tuple(p[key])
-        unknown = set(p) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown sequence parameter(s): {', '.join(sorted(unknown))}")
+        check_known_keys(cls, p, "sequence")
         out = replace(cls(), **p)
         out.check()
         return out
