@@ -1,5 +1,6 @@
 # Clustered E/I networks: attractor analysis of every run, a study summary over repeats and
-# sweep values (the J+ sweep's metastability figure), and the mean field of every run's network.
+# sweep values (the J+ sweep's metastability figure), and the mean field of every distinct network
+# (runs that differ only in seed or threads share one: MEANFIELD_SETS in common.smk).
 
 
 rule analyze_attractors:
@@ -65,39 +66,39 @@ rule attractor_summary:
 
 rule meanfield:
     input:
-        config=f"{RESULTS}/{{run}}/config.yaml",
+        config=lambda wildcards: f"{RESULTS}/{MEANFIELD_SETS[wildcards.mfset]}/config.yaml",
     output:
-        json=f"{RESULTS}/{{run}}/meanfield/meanfield.json",
-        h5=f"{RESULTS}/{{run}}/meanfield/meanfield.h5",
+        json=f"{RESULTS}/meanfield/{{mfset}}/meanfield.json",
+        h5=f"{RESULTS}/meanfield/{{mfset}}/meanfield.h5",
         table=report(
-            f"{RESULTS}/{{run}}/meanfield/fixed_points.csv",
+            f"{RESULTS}/meanfield/{{mfset}}/fixed_points.csv",
             caption="../report/meanfield_table.rst",
             category="Mean field",
-            subcategory="{run}",
+            subcategory="{mfset}",
         ),
         states=report(
-            f"{RESULTS}/{{run}}/meanfield/meanfield_states.png",
+            f"{RESULTS}/meanfield/{{mfset}}/meanfield_states.png",
             caption="../report/meanfield_states.rst",
             category="Mean field",
-            subcategory="{run}",
+            subcategory="{mfset}",
         ),
         spectra=report(
-            f"{RESULTS}/{{run}}/meanfield/meanfield_spectra.png",
+            f"{RESULTS}/meanfield/{{mfset}}/meanfield_spectra.png",
             caption="../report/meanfield_spectra.rst",
             category="Mean field",
-            subcategory="{run}",
+            subcategory="{mfset}",
         ),
         landscape=report(
-            f"{RESULTS}/{{run}}/meanfield/meanfield_landscape.png",
+            f"{RESULTS}/meanfield/{{mfset}}/meanfield_landscape.png",
             caption="../report/meanfield_landscape.rst",
             category="Mean field",
-            subcategory="{run}",
+            subcategory="{mfset}",
         ),
     params:
         out_dir=lambda wildcards, output: os.path.dirname(output.json),
-        flags=lambda wildcards: analysis_flags(RUNS[wildcards.run], "meanfield"),
+        flags=lambda wildcards: analysis_flags(RUNS[MEANFIELD_SETS[wildcards.mfset]], "meanfield"),
     log:
-        f"{RESULTS}/{{run}}/logs/meanfield.log",
+        f"{RESULTS}/logs/meanfield_{{mfset}}.log",
     conda:
         "../envs/spikeflow.yaml"
     shell:

@@ -37,8 +37,29 @@ onstart:
         )
 
 
+def meanfield_sets():
+    """One mean field per distinct network: set name -> the run whose config it is computed from.
+
+    Runs that differ only in how they are simulated (seed, threads, ...) share one; a set is
+    named after its first run without the seed label (``seed55`` alone becomes ``base``).
+    """
+    sets, seen = {}, set()
+    for run_id, run in RUNS.items():
+        key = json.dumps([run.config["params"], run.config["analysis"]["meanfield"]], sort_keys=True)
+        if key in seen:
+            continue
+        seen.add(key)
+        name = re.sub(r"(^|_)seed\d+(?=_|$)", "", run_id).strip("_") or "base"
+        sets[run_id if name in sets else name] = run_id
+    return sets
+
+
+MEANFIELD_SETS = meanfield_sets()
+
+
 wildcard_constraints:
     run="|".join(map(re.escape, RUNS)),
+    mfset="|".join(map(re.escape, MEANFIELD_SETS)) or "(?!)",
     series="|".join(map(re.escape, SERIES)),
 
 
@@ -75,7 +96,7 @@ def family_outputs():
             if len(RUNS) > 1:
                 outputs.append(f"{RESULTS}/attractors/summary.json")
         if ANALYSIS["meanfield"]["enabled"]:
-            outputs += expand(f"{RESULTS}/{{run}}/meanfield/meanfield.json", run=RUNS)
+            outputs += expand(f"{RESULTS}/meanfield/{{mfset}}/meanfield.json", mfset=MEANFIELD_SETS)
     elif MODEL == "training":
         outputs += expand(f"{RESULTS}/{{run}}/epochs.json", run=RUNS)
         outputs += expand(f"{RESULTS}/{{run}}/figures/{{figure}}.png", run=RUNS, figure=TRAINING_FIGURES)
