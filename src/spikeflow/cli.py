@@ -147,11 +147,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_resolve(args: argparse.Namespace) -> int:
     raw = json.loads(args.json) if args.json else load_yaml(args.config)
-    study = load_study(raw)
-    if args.run is None and len(study.runs) > 1:
-        ids = ", ".join(r.run_id for r in study.runs)
-        raise ConfigError(f"study {study.name} has {len(study.runs)} runs ({ids}); choose one with --run")
-    run = study.run(args.run) if args.run else study.runs[0]
+    run = load_study(raw).select(args.run)
     text = dump_yaml(simulation_part(run.config))
     _write_text_atomically(args.out, text)
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -78,6 +79,37 @@ class Study:
                 return r
         raise KeyError(f"study {self.name} has no run {run_id!r}")
 
+    def select(self, run_id: str | None = None) -> Run:
+        """The run ``run_id``, or the only run when ``run_id`` is None.
+
+        Raises:
+            ConfigError: no run id given for a study with several runs.
+        """
+        if run_id is not None:
+            return self.run(run_id)
+        if len(self.runs) > 1:
+            ids = ", ".join(r.run_id for r in self.runs)
+            raise ConfigError(f"study {self.name} has {len(self.runs)} runs ({ids}); choose one with --run")
+        return self.runs[0]
+
+    def network_sets(self, analysis: str = "meanfield") -> dict[str, str]:
+        """One entry per distinct network: set name -> the first run with that network.
+
+        Runs whose ``params`` (and ``analysis.<analysis>`` options) are equal - they differ only
+        in how they are simulated (seed, threads, ranks) - share a set, named after the first
+        such run without its seed label (``seed55`` alone becomes ``base``).
+        """
+        sets: dict[str, str] = {}
+        seen: set[str] = set()
+        for run in self.runs:
+            key = json.dumps([run.config["params"], run.config["analysis"].get(analysis)], sort_keys=True, default=str)
+            if key in seen:
+                continue
+            seen.add(key)
+            name = re.sub(r"(^|_)seed\d+(?=_|$)", "", run.run_id).strip("_") or "base"
+            sets[run.run_id if name in sets else name] = run.run_id
+        return sets
+
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
     """Read a YAML config file into a dict (an empty file is an error)."""
@@ -138,6 +170,12 @@ def resolve_run(cfg: Mapping[str, Any], run_id: str = "") -> Run:
         raise ConfigError(f"{where}{err}") from None
     resolved = getattr(model, "resolved_params", None)
     cfg["params"] = resolved(derived) if resolved is not None else derived.params.to_dict()
+    family_check = getattr(model, "check_config", None)  # a family's checks across config sections
+    if family_check is not None:
+        try:
+            family_check(cfg)
+        except ValueError as err:
+            raise ConfigError(f"{where}{err}") from None
     try:
         check_run(model.describe(derived), cfg)
     except ValueError as err:

@@ -66,7 +66,7 @@ def simulate(
             f"the config asks for {sim['ranks']} MPI ranks but NEST runs with {kernel['num_ranks']} "
             f"(launch with mpirun -n {sim['ranks']}, with NEST built with MPI)"
         )
-    say = _printer(log, kernel["rank"])
+    say = printer(log, kernel["rank"])
     say(
         f"{cfg['model']} run {run_id}: {sum(p['size'] for p in description['populations']):,} neurons, "
         f"{kernel['num_ranks']} rank(s) x {kernel['threads_per_rank']} thread(s), seed {kernel['seed']}"
@@ -91,13 +91,13 @@ def simulate(
     t_start = 0.0
     for phase, key in (("presimulate", "t_presim"), ("simulate", "t_sim")):
         with phases.phase(phase):
-            nest_spikes[phase] = _run_in_chunks(
+            nest_spikes[phase] = run_in_chunks(
                 nest, phase, float(sim[key]), float(sim["progress_interval"]), say, t_start=t_start, events=net.events
             )
         t_start += float(sim[key])
 
     collect_start = time.perf_counter()
-    local = {name: _local_spikes(rec, net.populations[name]) for name, rec in recorders.items()}
+    local = {name: local_spikes(rec, net.populations[name]) for name, rec in recorders.items()}
     rank_info = {
         "rank": kernel["rank"],
         "host": socket.gethostname(),
@@ -108,7 +108,7 @@ def simulate(
         # NEST's own count of spikes emitted on this rank (all neurons, parrots included)
         "nest_spike_counter": nest_spikes,
     }
-    gathered, per_rank = _gather(local, rank_info, kernel["num_ranks"])
+    gathered, per_rank = gather(local, rank_info, kernel["num_ranks"])
     if kernel["rank"] != 0:
         return None
     collect_s = time.perf_counter() - collect_start
@@ -151,7 +151,7 @@ def simulate(
     return path
 
 
-def _run_in_chunks(
+def run_in_chunks(
     nest: Any,
     label: str,
     duration: float,
@@ -217,7 +217,7 @@ def _run_in_chunks(
     return counted
 
 
-def _local_spikes(recorder: Any, population: Any) -> tuple[np.ndarray, np.ndarray]:
+def local_spikes(recorder: Any, population: Any) -> tuple[np.ndarray, np.ndarray]:
     """This rank's spikes of one population as (0-based node ids, times in ms)."""
     events = recorder.get("events")
     first = population[0].global_id
@@ -225,7 +225,7 @@ def _local_spikes(recorder: Any, population: Any) -> tuple[np.ndarray, np.ndarra
     return senders - first, np.asarray(events["times"], dtype=np.float64)
 
 
-def _gather(
+def gather(
     local: dict[str, tuple[np.ndarray, np.ndarray]], rank_info: dict[str, Any], num_ranks: int
 ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], list[dict[str, Any]]]:
     """Collect every rank's spikes and metadata on rank 0 (mpi4py); trivial on one rank."""
@@ -248,7 +248,7 @@ def _gather(
     return merged, all_info
 
 
-def _printer(log: Callable[[str], None] | None, rank: int) -> Callable[[str], None]:
+def printer(log: Callable[[str], None] | None, rank: int) -> Callable[[str], None]:
     def say(message: str) -> None:
         if rank != 0:
             return

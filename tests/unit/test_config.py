@@ -118,3 +118,21 @@ def test_sweep_cases_vary_several_sections_together_and_carry_a_series():
 def test_sweep_cases_reject_unknown_sections():
     with pytest.raises(ConfigError, match="sweep.cases.0"):
         load_study({"model": "pd14", "sweep": {"cases": [{"series": "x", "simulaton": {}}]}})
+
+
+def test_network_sets_group_runs_that_differ_only_in_how_they_are_simulated():
+    study = load_study({
+        "model": "clustered",
+        "params": {"preset": "vnm", "n_neurons": 400, "n_clusters": 4},
+        "sweep": {"params.j_potentiated.0": [1.0, 3.0], "simulation.seed": [1, 2]},
+    })
+    assert study.network_sets() == {"j_potentiated.0-1.0": "j_potentiated.0-1.0_seed1",
+                                    "j_potentiated.0-3.0": "j_potentiated.0-3.0_seed1"}
+    assert load_study({"model": "pd14", "params": {"N_scaling": 0.02, "K_scaling": 0.02}}).network_sets() == {"base": "seed55"}
+
+
+def test_select_needs_a_run_id_when_the_study_has_several_runs():
+    study = load_study({"model": "pd14", "params": {"N_scaling": 0.02, "K_scaling": 0.02}, "sweep": {"simulation.seed": [1, 2]}})
+    assert study.select("seed2").run_id == "seed2"
+    with pytest.raises(ConfigError, match="choose one with --run"):
+        study.select()

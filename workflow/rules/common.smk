@@ -9,7 +9,6 @@ from spikeflow.config import ConfigError, load_study, simulation_part
 from spikeflow.models import get_model
 from spikeflow.preflight import nest_has_mpi
 from spikeflow.resources import analysis_flags, rates_flags, study_resources
-from spikeflow.training.config import check_training_run
 
 try:
     STUDY = load_study(config)
@@ -20,6 +19,7 @@ except ConfigError as err:
 RESULTS = f"results/{STUDY.name}"
 RUNS = {run.run_id: run for run in STUDY.runs}
 SERIES = STUDY.series()
+MEANFIELD_SETS = STUDY.network_sets("meanfield")  # runs differing only in seed or threads share one mean field
 ANALYSIS = STUDY.runs[0].config["analysis"]  # study-level analyses use the first run's options
 MODEL = STUDY.runs[0].config["model"]
 # which command produces a run's spikes.h5: `spikeflow simulate` (the driver), or a family's own
@@ -36,25 +36,6 @@ onstart:
             "here has no MPI; build it with containers/build-nest.sh (or run inside the Apptainer image)"
         )
 
-
-def meanfield_sets():
-    """One mean field per distinct network: set name -> the run whose config it is computed from.
-
-    Runs that differ only in how they are simulated (seed, threads, ...) share one; a set is
-    named after its first run without the seed label (``seed55`` alone becomes ``base``).
-    """
-    sets, seen = {}, set()
-    for run_id, run in RUNS.items():
-        key = json.dumps([run.config["params"], run.config["analysis"]["meanfield"]], sort_keys=True)
-        if key in seen:
-            continue
-        seen.add(key)
-        name = re.sub(r"(^|_)seed\d+(?=_|$)", "", run_id).strip("_") or "base"
-        sets[run_id if name in sets else name] = run_id
-    return sets
-
-
-MEANFIELD_SETS = meanfield_sets()
 
 
 wildcard_constraints:
@@ -105,18 +86,8 @@ def family_outputs():
     return outputs
 
 
-# training runs: checked before any job (t_sim = n_epochs x epoch_ms, ...), and their outputs
-
-if DRIVER == "train":
-    for _run in RUNS.values():
-        try:
-            check_training_run(_run.config)
-        except ConfigError as err:
-            raise WorkflowError(f"invalid config: run {_run.run_id}: {err}") from None
-
-
+# training runs' outputs (their configs are checked by load_study, through the model's check_config)
 TRAINING_FIGURES = ("weights_over_epochs", "rates_over_epochs", "weight_change")
-
 
 
 def training_run_outputs(run_dir):

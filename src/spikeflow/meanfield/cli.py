@@ -94,12 +94,7 @@ def run_meanfield(args: argparse.Namespace) -> int:
     raw = load_yaml(args.config)
     if raw.get("model") != "clustered":
         raise ConfigError(f"{args.config}: the mean field is available for model clustered, not {raw.get('model')!r}")
-    study = load_study(raw)
-    if args.run is None and len(study.runs) > 1:
-        ids = ", ".join(r.run_id for r in study.runs)
-        raise ConfigError(f"study {study.name} has {len(study.runs)} runs ({ids}); choose one with --run")
-    run = study.run(args.run) if args.run else study.runs[0]
-    cfg = run.config
+    cfg = load_study(raw).select(args.run).config
     from spikeflow.meanfield.study import (
         format_meanfield,
         meanfield_study,

@@ -30,6 +30,13 @@ from spikeflow.models.training_params import (
 DRIVER = "train"
 
 
+def check_config(cfg: Mapping[str, Any]) -> None:
+    """Checks across config sections (t_sim = n_epochs x epoch_ms, lengths on the time grid)."""
+    from spikeflow.training.config import check_training_run
+
+    check_training_run(cfg)
+
+
 def params_from_config(params: Mapping[str, Any]) -> TrainingDerived:
     """Validated parameters of one run, with all derived quantities.
 

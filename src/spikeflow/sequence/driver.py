@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
-import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -29,6 +28,7 @@ from spikeflow.io.spikes import PopulationSpikes, write_spikes
 from spikeflow.models.sequence_params import SequenceParams, derive, structure_rng
 from spikeflow.sequence import inputs as inp
 from spikeflow.sequence import network
+from spikeflow.simulate import printer
 
 SIDE_FILE = "sequence.npz"
 
@@ -83,7 +83,7 @@ def run(cfg: Mapping[str, Any], out: str | Path, *, run_id: str = "run", log: Ca
     kernel = setup_kernel(nest, resolution=sim["resolution"], threads=sim["threads"], seed=seed)
     if kernel["num_ranks"] != sim["ranks"]:
         raise SequenceRunError(f"the config asks for {sim['ranks']} MPI ranks but NEST runs with {kernel['num_ranks']}")
-    say = _printer(log, kernel["rank"])
+    say = printer(log, kernel["rank"])
     nestext.load(nest)
     d = derive(p, seed)
     wall = {}
@@ -265,15 +265,6 @@ def _gather(num_ranks, local, snapshots, afferents):
     for part in parts:
         aff.update(part[2])
     return merged, snaps, aff
-
-
-def _printer(log, rank):
-    def say(message: str) -> None:
-        if rank != 0:
-            return
-        (log or (lambda m: print(f"[spikeflow] {m}", file=sys.stdout, flush=True)))(message)
-
-    return say
 
 
 def main(config: str | Path, out: str | Path, run_id: str | None = None) -> int:

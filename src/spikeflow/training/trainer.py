@@ -39,7 +39,7 @@ from spikeflow.kernel import PhaseLog, kernel_timers, memory_now, setup_kernel
 from spikeflow.models import training as model
 from spikeflow.models.training_params import INTEGER_STATE, SYNAPSE_MODELS
 from spikeflow.preflight import check_run
-from spikeflow.simulate import SimulationError, _gather, _local_spikes, _printer, _run_in_chunks
+from spikeflow.simulate import SimulationError, gather, local_spikes, printer, run_in_chunks
 from spikeflow.training import metrics
 from spikeflow.training.checkpoint import (
     PathwayState,
@@ -48,7 +48,7 @@ from spikeflow.training.checkpoint import (
     read_checkpoint,
     write_checkpoint,
 )
-from spikeflow.training.config import TrainingConfig, check_training_run
+from spikeflow.training.config import TrainingConfig
 from spikeflow.training.patterns import Patterns, generator_times, make_patterns, schedule
 
 PHASES = ("create", "connect", "presimulate", "simulate")
@@ -83,8 +83,7 @@ class Trainer:
     """
 
     def __init__(self, config: TrainingConfig | Mapping[str, Any], *, out_dir: str | Path | None = None, log: Callable[[str], None] | None = None) -> None:
-        self.config = config if isinstance(config, TrainingConfig) else TrainingConfig.from_run_config(config)
-        check_training_run(self.config.run_config)
+        self.config = config if isinstance(config, TrainingConfig) else TrainingConfig.from_run_config(config)  # checked there
         self.out_dir = Path(out_dir) if out_dir is not None else self.config.output_dir
         self._log = log
         self.derived = model.params_from_config(self.config.params)
@@ -202,7 +201,7 @@ class Trainer:
         return int(self._kernel.get("rank", 0))
 
     def _say(self, message: str) -> None:
-        _printer(self._log, self._rank)(message)
+        printer(self._log, self._rank)(message)
 
     def _build_kernel(self, state: TrainingState | None) -> None:
         nest = self.nest
@@ -246,7 +245,7 @@ class Trainer:
         if epoch == 1 and t_presim > 0:
             nest.rng_seed = epoch_seed(sim["seed"], 0)
             with self._phases.phase("presimulate"):
-                counters["presimulate"] = _run_in_chunks(nest, "warm-up", t_presim, interval, self._say)
+                counters["presimulate"] = run_in_chunks(nest, "warm-up", t_presim, interval, self._say)
             self._collect(0, 0.0, 0.0)
         nest.rng_seed = epoch_seed(sim["seed"], epoch)
         t_kernel = float(nest.biological_time)
@@ -257,7 +256,7 @@ class Trainer:
             times = generator_times(self.patterns, presentations, t_kernel, p.pattern_inputs)
             self.net.devices["pattern_generators"].set([{"spike_times": t.tolist()} for t in times])
         with self._phases.phase("simulate"):
-            counters["simulate"] = _run_in_chunks(nest, f"epoch {epoch}", p.epoch_ms, interval, self._say)
+            counters["simulate"] = run_in_chunks(nest, f"epoch {epoch}", p.epoch_ms, interval, self._say)
         collect0 = time.perf_counter()
         spikes = self._collect(epoch, t_start, t_kernel)
         self.epoch = epoch
@@ -305,11 +304,11 @@ class Trainer:
         """Read and clear the recorders; gather on rank 0; times moved to the run's time axis."""
         local = {}
         for name, rec in self.recorders.items():
-            ids, ts = _local_spikes(rec, self.net.populations[name])
+            ids, ts = local_spikes(rec, self.net.populations[name])
             local[name] = (ids, ts - t_kernel + t_start)
             self._local_counts[name] = self._local_counts.get(name, 0) + int(ids.size)
             rec.n_events = 0
-        gathered, _ = _gather(local, {}, self._kernel["num_ranks"])
+        gathered, _ = gather(local, {}, self._kernel["num_ranks"])
         if self._rank == 0 and epoch == 0:
             self._spikes[0] = gathered
             if self.out_dir is not None:
