@@ -152,9 +152,48 @@ def load_study(config: Mapping[str, Any] | str | Path) -> Study:
         if run_id in seen:
             raise ConfigError(f"sweep gives two runs the same name {run_id!r}; make the swept values distinct")
         seen[run_id] = run_id
+        check_plain_name(run_id)
         run = resolve_run(cfg, run_id)
         runs.append(Run(run.run_id, run.config, series))
+    check_named_keys(runs)
     return Study(name=base["study"], runs=tuple(runs))
+
+
+# A run's directory name under results/<study>/: no path separator, not "." or "..", not hidden.
+PLAIN_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$")
+
+
+def check_plain_name(run_id: str) -> None:
+    """Refuse a run id that is not a plain directory name (it would write outside its study's folder)."""
+    if not PLAIN_NAME.match(run_id):
+        raise ConfigError(
+            f"the sweep makes the run name {run_id!r}, which is not a plain name of letters, digits, '_', '-' "
+            "and '.' that does not start with '.'; change the swept values"
+        )
+
+
+def check_named_keys(runs: list[Run]) -> None:
+    """Refuse analysis options that name a config key (``analysis.attractors.group_by``) no run has."""
+    for run in runs:
+        path = run.config.get("analysis", {}).get("attractors", {}).get("group_by", "")
+        if path and not has_path(run.config, path.removeprefix("config.")):
+            raise ConfigError(
+                f"run {run.run_id}: config key 'analysis.attractors.group_by' names {path!r}, which is not a key "
+                "of the run's config (e.g. params.j_potentiated or simulation.seed)"
+            )
+
+
+def has_path(cfg: Mapping[str, Any], dotted: str) -> bool:
+    """Whether the dotted path (a numeric part indexes a list) names a value in ``cfg``."""
+    node: Any = cfg
+    for part in dotted.split("."):
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return True
 
 
 def resolve_run(cfg: Mapping[str, Any], run_id: str = "") -> Run:
@@ -204,6 +243,8 @@ def _describe(err: jsonschema.ValidationError, root: str) -> str:
     if err.validator == "required":
         return f"config is missing the required key {err.message.split()[0]}"
     key = ".".join(path) or "<top level>"
+    if err.validator == "pattern" and "x-message" in err.schema:
+        return f"config key '{key}' is {err.instance!r}; it {err.schema['x-message']}"
     if err.validator == "enum":
         return f"config key '{key}' is {err.instance!r}; allowed values: {', '.join(map(str, err.validator_value))}"
     return f"config key '{key}': {err.message}"

@@ -112,15 +112,28 @@ def check_fits(run: Any, resources: dict[str, int]) -> None:
         )
 
 
-def analysis_flags(run: Any, analysis: str, exclude: tuple[str, ...] = ("enabled", "group_by")) -> str:
-    """Command-line flags of ``spikeflow analyze <analysis>`` from the run's ``analysis.<analysis>`` options."""
+def analysis_flags(run: Any, analysis: str, exclude: tuple[str, ...] = ("enabled", "group_by")) -> list[str]:
+    """Command-line arguments of ``spikeflow analyze <analysis>`` from the run's ``analysis.<analysis>`` options.
+
+    Returns a list (``["--bin-ms", "5.0", ...]``), which a rule passes as ``{params.flags:q}``, so
+    Snakemake quotes every element: no config value reaches the shell unquoted.
+    """
     options = run.config.get("analysis", {}).get(analysis, {})
-    return " ".join(f"--{key.replace('_', '-')} {value}" for key, value in options.items() if key not in exclude)
+    flags: list[str] = []
+    for key, value in options.items():
+        if key not in exclude:
+            flags += [f"--{key.replace('_', '-')}", str(value)]
+    return flags
 
 
-def rates_flags(run: Any) -> str:
-    """Command-line flags of ``spikeflow analyze rates`` from the run's ``analysis.rates`` options."""
+def rates_flags(run: Any) -> list[str]:
+    """Command-line arguments of ``spikeflow analyze rates`` from the run's ``analysis.rates`` options."""
     return analysis_flags(run, "rates")
+
+
+def group_by_flags(group_by: str) -> list[str]:
+    """``["--group-by", path]`` for the attractor summary, or nothing when the path is inferred (empty)."""
+    return ["--group-by", group_by] if group_by else []
 
 
 def study_resources(study: Any) -> dict[str, dict[str, int]]:

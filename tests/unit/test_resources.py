@@ -22,5 +22,5 @@ def test_runtime_is_at_least_ten_minutes_and_grows_with_model_time():
 
 def test_rates_flags_follow_the_config():
     run = load_study({"model": "pd14", "params": {"N_scaling": 0.1, "K_scaling": 0.1}, "analysis": {"rates": {"corr_sample": 20}}}).runs[0]
-    flags = rates_flags(run)
+    flags = " ".join(rates_flags(run))
     assert "--corr-sample 20" in flags and "--synchrony-bin-ms 3.0" in flags

@@ -38,7 +38,7 @@ rule analyze_rates:
     conda:
         "../envs/spikeflow.yaml"
     shell:
-        "spikeflow analyze rates {input} --out-dir {params.out_dir} {params.flags} > {log} 2>&1"
+        "spikeflow analyze rates {input:q} --out-dir {params.out_dir:q} {params.flags:q} > {log:q} 2>&1"
 
 
 rule analyze_scaling:
@@ -77,7 +77,7 @@ rule analyze_scaling:
     conda:
         "../envs/spikeflow.yaml"
     shell:
-        "spikeflow analyze scaling {input} --out-dir {params.out_dir} > {log} 2>&1"
+        "spikeflow analyze scaling {input:q} --out-dir {params.out_dir:q} > {log:q} 2>&1"
 
 
 rule analyze_memory:
@@ -103,4 +103,4 @@ rule analyze_memory:
     conda:
         "../envs/spikeflow.yaml"
     shell:
-        "spikeflow analyze memory {input} --out-dir {params.out_dir} > {log} 2>&1"
+        "spikeflow analyze memory {input:q} --out-dir {params.out_dir:q} > {log:q} 2>&1"

@@ -41,7 +41,7 @@ rule analyze_attractors:
     conda:
         "../envs/spikeflow.yaml"
     shell:
-        "spikeflow analyze attractors {input} --out-dir {params.out_dir} {params.flags} > {log} 2>&1"
+        "spikeflow analyze attractors {input:q} --out-dir {params.out_dir:q} {params.flags:q} > {log:q} 2>&1"
 
 
 rule attractor_summary:
@@ -55,13 +55,13 @@ rule attractor_summary:
         ),
     params:
         out_dir=lambda wildcards, output: os.path.dirname(output.json),
-        group_by=ANALYSIS["attractors"]["group_by"],
+        group_by=group_by_flags(ANALYSIS["attractors"]["group_by"]),
     log:
         f"{RESULTS}/logs/attractor_summary.log",
     conda:
         "../envs/spikeflow.yaml"
     shell:
-        "spikeflow analyze attractor-summary {input} --out-dir {params.out_dir} --group-by '{params.group_by}' > {log} 2>&1"
+        "spikeflow analyze attractor-summary {input:q} --out-dir {params.out_dir:q} {params.group_by:q} > {log:q} 2>&1"
 
 
 rule meanfield:
@@ -102,4 +102,4 @@ rule meanfield:
     conda:
         "../envs/spikeflow.yaml"
     shell:
-        "spikeflow meanfield {input.config} --out-dir {params.out_dir} {params.flags} > {log} 2>&1"
+        "spikeflow meanfield {input.config:q} --out-dir {params.out_dir:q} {params.flags:q} > {log:q} 2>&1"

@@ -8,7 +8,7 @@ from snakemake.exceptions import WorkflowError
 from spikeflow.config import ConfigError, load_study, simulation_part
 from spikeflow.models import get_model
 from spikeflow.preflight import nest_has_mpi
-from spikeflow.resources import analysis_flags, rates_flags, study_resources
+from spikeflow.resources import analysis_flags, group_by_flags, rates_flags, study_resources
 
 try:
     STUDY = load_study(config)

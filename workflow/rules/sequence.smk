@@ -11,7 +11,7 @@ rule build_nestext:
     conda:
         "../envs/spikeflow.yaml"
     shell:
-        "spikeflow build-ext > {output} 2> {log}"
+        "spikeflow build-ext > {output:q} 2> {log:q}"
 
 
 rule sequence_run:
@@ -32,7 +32,7 @@ rule sequence_run:
     conda:
         "../envs/spikeflow.yaml"
     shell:
-        "spikeflow sequence --config {input.config} --out {output.spikes} --run-id {wildcards.run} > {log} 2>&1"
+        "spikeflow sequence --config {input.config:q} --out {output.spikes:q} --run-id {wildcards.run:q} > {log:q} 2>&1"
 
 
 rule sequence_run_mpi:
@@ -57,8 +57,8 @@ rule sequence_run_mpi:
         "../envs/spikeflow.yaml"
     shell:
         "export SRUN_CPUS_PER_TASK={resources.cpus_per_task}; "
-        "{resources.mpi} -n {resources.tasks} spikeflow sequence --config {input.config} "
-        "--out {output.spikes} --run-id {wildcards.run} > {log} 2>&1"
+        "{resources.mpi} -n {resources.tasks} spikeflow sequence --config {input.config:q} "
+        "--out {output.spikes:q} --run-id {wildcards.run:q} > {log:q} 2>&1"
 
 
 rule sequence_analyze:
@@ -79,4 +79,4 @@ rule sequence_analyze:
     conda:
         "../envs/spikeflow.yaml"
     shell:
-        "spikeflow sequence-analyze --spikes {input.spikes} --out-dir {params.out_dir} > {log} 2>&1"
+        "spikeflow sequence-analyze --spikes {input.spikes:q} --out-dir {params.out_dir:q} > {log:q} 2>&1"

@@ -13,7 +13,7 @@ rule run_config:
     conda:
         "../envs/spikeflow.yaml"
     shell:
-        "spikeflow resolve --json {params.cfg:q} --out {output} > {log} 2>&1"
+        "spikeflow resolve --json {params.cfg:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule simulate:
@@ -32,7 +32,7 @@ rule simulate:
     conda:
         "../envs/spikeflow.yaml"
     shell:
-        "spikeflow simulate --config {input.config} --out {output.spikes} --run-id {wildcards.run} 2>&1 | tee {log}"
+        "spikeflow simulate --config {input.config:q} --out {output.spikes:q} --run-id {wildcards.run:q} 2>&1 | tee {log:q}"
 
 
 rule simulate_mpi:
@@ -57,5 +57,5 @@ rule simulate_mpi:
         "../envs/spikeflow.yaml"
     shell:
         "export SRUN_CPUS_PER_TASK={resources.cpus_per_task}; "
-        "{resources.mpi} -n {resources.tasks} spikeflow simulate --config {input.config} "
-        "--out {output.spikes} --run-id {wildcards.run} 2>&1 | tee {log}"
+        "{resources.mpi} -n {resources.tasks} spikeflow simulate --config {input.config:q} "
+        "--out {output.spikes:q} --run-id {wildcards.run:q} 2>&1 | tee {log:q}"

@@ -23,7 +23,7 @@ rule train:
     conda:
         "../envs/spikeflow.yaml"
     shell:
-        "spikeflow train --config {input.config} --out-dir {params.out_dir} --run-id {wildcards.run} --resume 2>&1 | tee {log}"
+        "spikeflow train --config {input.config:q} --out-dir {params.out_dir:q} --run-id {wildcards.run:q} --resume 2>&1 | tee {log:q}"
 
 
 rule train_mpi:
@@ -48,5 +48,5 @@ rule train_mpi:
         "../envs/spikeflow.yaml"
     shell:
         "export SRUN_CPUS_PER_TASK={resources.cpus_per_task}; "
-        "{resources.mpi} -n {resources.tasks} spikeflow train --config {input.config} "
-        "--out-dir {params.out_dir} --run-id {wildcards.run} --resume 2>&1 | tee {log}"
+        "{resources.mpi} -n {resources.tasks} spikeflow train --config {input.config:q} "
+        "--out-dir {params.out_dir:q} --run-id {wildcards.run:q} --resume 2>&1 | tee {log:q}"
