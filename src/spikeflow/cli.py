@@ -16,6 +16,7 @@ Commands::
     spikeflow sequence --config F --out-dir D   WTA sequence learning: test, train, test phases
     spikeflow sequence-analyze D                grid, rasters, weights, pattern decoding + figures
     spikeflow info S.h5                         summary of a spikes file
+    spikeflow profiles install [NAME...]        make `snakemake --profile slurm` (and local) work as typed
 
 Errors print one sentence on stderr and exit with status 2; nothing half-written is left behind.
 """
@@ -33,7 +34,7 @@ from spikeflow.io.atomic import atomic_path
 from spikeflow.config import ConfigError, dump_yaml, load_study, load_yaml, resolve_run, simulation_part
 from spikeflow.meanfield.cli import add_meanfield_parser
 from spikeflow.sequence.cli import add_parsers as add_sequence_parsers
-from spikeflow.simulate import SimulationError
+from spikeflow.driver import SimulationError
 from spikeflow.training.cli import add_train_parser
 
 
@@ -120,6 +121,20 @@ def _parser() -> argparse.ArgumentParser:
     add_meanfield_parser(sub)
     add_sequence_parsers(sub)  # build-ext, sequence, sequence-analyze
 
+    p = sub.add_parser(
+        "profiles",
+        help="make `snakemake --profile slurm` (and `--profile local`) work: install the shipped profiles",
+        description="Snakemake finds a bare profile name (--profile slurm) in the user's Snakemake config folder "
+        "($XDG_CONFIG_HOME/snakemake, by default ~/.config/snakemake). `spikeflow profiles install` links the "
+        "shipped cluster_profiles/slurm and cluster_profiles/local there; without it, give the path: "
+        "--profile cluster_profiles/slurm.",
+    )
+    p.add_argument("action", nargs="?", choices=["install", "list"], default="list", help="install, or list where they are (default)")
+    p.add_argument("names", nargs="*", metavar="NAME", help="profiles to install: slurm, local (default: both)")
+    p.add_argument("--force", action="store_true", help="move another profile of the same name aside (to NAME.bak) instead of refusing")
+    p.add_argument("--copy", action="store_true", help="copy instead of linking (a link follows updates of this checkout)")
+    p.set_defaults(func=_cmd_profiles)
+
     p = sub.add_parser("info", help="summary of a spikes file")
     p.add_argument("spikes", type=Path)
     p.set_defaults(func=_cmd_info)
@@ -142,6 +157,31 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             f"  {run.run_id}: {cfg['model']}, {n:,} neurons, {syn:,} connections, "
             f"{sim['ranks']} rank(s) x {sim['threads']} thread(s), {sim['t_presim']} + {sim['t_sim']} ms, seed {sim['seed']}"
         )
+    if len(study.runs) > 1:
+        import shlex
+
+        print("one run alone (study-level analyses left out):")
+        for run in study.runs:
+            print(f"  snakemake --cores all --configfile {shlex.quote(str(args.config))} --config run={run.run_id}")
+    return 0
+
+
+def _cmd_profiles(args: argparse.Namespace) -> int:
+    from spikeflow import profiles
+
+    names = tuple(args.names) or profiles.SHIPPED
+    if args.action == "install":
+        for line in profiles.install(names, force=args.force, copy=args.copy):
+            print(line)
+        return 0
+    for st in profiles.status(names):
+        where = {
+            "missing": f"not installed: `spikeflow profiles install {st.name}`, or use --profile {st.source}",
+            "linked": f"installed ({st.target} -> {st.source})",
+            "copied": f"installed (a copy at {st.target})",
+            "other": f"{st.target} is another profile of that name; --profile {st.source} uses spikeflow's",
+        }[st.state]
+        print(f"{st.name}: {where}")
     return 0
 
 
@@ -162,7 +202,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             "or write one run's config with `spikeflow resolve`"
         )
     run = resolve_run(raw)
-    from spikeflow.simulate import simulate
+    from spikeflow.driver import simulate
 
     simulate(run.config, args.out, run_id=args.run_id or args.out.resolve().parent.name)
     return 0

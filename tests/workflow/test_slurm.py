@@ -1,5 +1,7 @@
 """Slurm, for real: a controller and a node daemon on localhost, Snakemake's Slurm executor with
-the shipped profile, an MPI job with 2 tasks, and a job cancelled mid-run."""
+the shipped profile as users type it (`spikeflow profiles install`, then `snakemake --profile
+slurm`; the profiles go to a temporary XDG_CONFIG_HOME, never the real home), an MPI job with 2
+tasks, and a job cancelled mid-run."""
 
 import json
 import os
@@ -28,7 +30,10 @@ def slurm(tmp_path_factory):
     conf_dir = tmp_path_factory.mktemp("slurm")
     script = REPO / "tests" / "cluster" / "local-slurm.sh"
     subprocess.run(["bash", str(script), "start", str(conf_dir)], check=True)
-    env = {**MPI_ENV, "SLURM_CONF": str(conf_dir / "slurm.conf")}
+    env = {**MPI_ENV, "SLURM_CONF": str(conf_dir / "slurm.conf"), "XDG_CONFIG_HOME": str(conf_dir / "xdg")}
+    # what the README tells a user to type once, so that `--profile slurm` is found
+    installed = subprocess.run(["spikeflow", "profiles", "install", "slurm"], cwd=REPO, env=env, capture_output=True, text=True)
+    assert installed.returncode == 0 and "--profile slurm" in installed.stdout, installed.stdout + installed.stderr
     yield env
     subprocess.run(["scancel", "--user", "root"], env=env, capture_output=True)
     subprocess.run(["bash", str(script), "stop", str(conf_dir)], check=False)
@@ -43,7 +48,7 @@ def workdir(tmp_path):
 
 def _snakemake_slurm(workdir, env, *args, **kwargs):
     cmd = [
-        "snakemake", "--profile", str(REPO / "cluster_profiles" / "slurm"),
+        "snakemake", "--profile", "slurm",  # found in $XDG_CONFIG_HOME/snakemake (the fixture installed it)
         "--slurm-status-command", "squeue", "--slurm-no-account",
         "--slurm-init-seconds-before-status-checks", "1", "--seconds-between-status-checks", "2",
         *args,

@@ -7,11 +7,15 @@ from snakemake.exceptions import WorkflowError
 
 from spikeflow.config import ConfigError, load_study, simulation_part
 from spikeflow.models import get_model
+from spikeflow.overrides import coerce_overrides, selected_runs
 from spikeflow.preflight import nest_has_mpi
 from spikeflow.resources import analysis_flags, group_by_flags, rates_flags, study_resources
 
 try:
-    STUDY = load_study(config)
+    # --config values arrive as strings; `--config run=ID` asks for one run (the default target)
+    STUDY_CONFIG = coerce_overrides(config, getattr(getattr(workflow, "config_settings", None), "config", None))
+    STUDY = load_study(STUDY_CONFIG)
+    ONLY_RUNS = selected_runs([run.run_id for run in STUDY.runs], STUDY.name, STUDY_CONFIG.get("run"))
     RESOURCES = study_resources(STUDY)  # run id -> mem_mb, runtime; refuses runs that cannot fit
 except ConfigError as err:
     raise WorkflowError(f"invalid config: {err}") from None
@@ -60,29 +64,33 @@ def spikes_of(run_ids):
 
 
 def all_outputs():
-    outputs = expand(f"{RESULTS}/{{run}}/rates/rates.json", run=RUNS)
-    if ANALYSIS["scaling"]["enabled"]:
+    """What `snakemake` makes without a target: every run and the study-level analyses, or with
+    `--config run=ID` only that run's own outputs."""
+    whole = len(ONLY_RUNS) == len(RUNS)
+    outputs = expand(f"{RESULTS}/{{run}}/rates/rates.json", run=ONLY_RUNS)
+    if whole and ANALYSIS["scaling"]["enabled"]:
         outputs += expand(f"{RESULTS}/scaling/{{series}}/scaling.json", series=SERIES)
-    if ANALYSIS["memory"]["enabled"]:
+    if whole and ANALYSIS["memory"]["enabled"]:
         outputs.append(f"{RESULTS}/memory/memory.json")
-    return outputs + family_outputs()
+    return outputs + family_outputs(ONLY_RUNS, whole)
 
 
-def family_outputs():
-    """Targets of the model family's own rules (beyond spikes and rates)."""
+def family_outputs(runs, whole=True):
+    """Targets of the model family's own rules (beyond spikes and rates) for ``runs``; the
+    study-level ones (across runs) only for the ``whole`` study."""
     outputs = []
     if MODEL == "clustered":
         if ANALYSIS["attractors"]["enabled"]:
-            outputs += expand(f"{RESULTS}/{{run}}/attractors/attractors.json", run=RUNS)
-            if len(RUNS) > 1:
+            outputs += expand(f"{RESULTS}/{{run}}/attractors/attractors.json", run=runs)
+            if whole and len(RUNS) > 1:
                 outputs.append(f"{RESULTS}/attractors/summary.json")
-        if ANALYSIS["meanfield"]["enabled"]:
+        if whole and ANALYSIS["meanfield"]["enabled"]:
             outputs += expand(f"{RESULTS}/meanfield/{{mfset}}/meanfield.json", mfset=MEANFIELD_SETS)
     elif MODEL == "training":
-        outputs += expand(f"{RESULTS}/{{run}}/epochs.json", run=RUNS)
-        outputs += expand(f"{RESULTS}/{{run}}/figures/{{figure}}.png", run=RUNS, figure=TRAINING_FIGURES)
+        outputs += expand(f"{RESULTS}/{{run}}/epochs.json", run=runs)
+        outputs += expand(f"{RESULTS}/{{run}}/figures/{{figure}}.png", run=runs, figure=TRAINING_FIGURES)
     elif MODEL == "sequence":
-        outputs += expand(f"{RESULTS}/{{run}}/sequence/decoding.json", run=RUNS)
+        outputs += expand(f"{RESULTS}/{{run}}/sequence/decoding.json", run=runs)
     return outputs
 
 
