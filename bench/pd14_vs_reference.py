@@ -36,7 +36,7 @@ from scipy.stats import ks_2samp
 from spikeflow.analysis.spiketrains import per_neuron_rates
 from spikeflow.io.spikes import read_spikes
 from spikeflow.models.pd14_params import FULL_MEAN_RATES, POPULATIONS
-from spikeflow.simulate import PHASES
+from spikeflow.driver.phases import PHASES
 
 HERE = Path(__file__).resolve().parent
 

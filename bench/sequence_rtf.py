@@ -29,7 +29,7 @@ TARGET = 0.5
 CHILD = r"""
 import json, sys
 from spikeflow.config import resolve_run
-from spikeflow.sequence.driver import run
+from spikeflow.driver import simulate as run
 threads, t_train, out, seed = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 t_test = 1000.0
 sim = {"t_presim": 0.0, "t_sim": 2 * t_test + t_train, "resolution": 1.0, "threads": threads, "seed": seed}

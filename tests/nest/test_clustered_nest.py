@@ -17,7 +17,7 @@ SMALL = {"preset": "vnm", "n_neurons": 400, "n_clusters": 4, "potentiate": False
 
 
 def _run(tmp_path, params, *, t_presim=100.0, t_sim=500.0, seed=1, threads=2, name="run"):
-    from spikeflow.simulate import simulate
+    from spikeflow.driver import simulate
 
     cfg = {
         "model": "clustered",

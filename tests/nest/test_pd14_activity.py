@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 
 def _simulate(cfg, path):
-    from spikeflow.simulate import simulate
+    from spikeflow.driver import simulate
 
     simulate(cfg, path)
     return read_spikes(path)

@@ -79,7 +79,7 @@ def test_thalamic_input(built):
 
 
 def test_spikes_in_the_file_add_up_to_nests_counters(nest_module, tmp_path):
-    from spikeflow.simulate import simulate
+    from spikeflow.driver import simulate
 
     simulate(_cfg(), tmp_path / "s.h5", run_id="t")
     data = read_spikes(tmp_path / "s.h5")
@@ -100,7 +100,7 @@ def test_spikes_in_the_file_add_up_to_nests_counters(nest_module, tmp_path):
 
 
 def test_same_seed_gives_bitwise_identical_spikes(nest_module, tmp_path):
-    from spikeflow.simulate import simulate
+    from spikeflow.driver import simulate
 
     for name, seed in (("a", 3), ("b", 3), ("c", 4)):
         simulate(_cfg(tmp_seed=seed), tmp_path / f"{name}.h5", run_id=name)
@@ -112,7 +112,7 @@ def test_same_seed_gives_bitwise_identical_spikes(nest_module, tmp_path):
 
 
 def test_progress_chunks_do_not_change_the_spikes(nest_module, tmp_path):
-    from spikeflow.simulate import simulate
+    from spikeflow.driver import simulate
 
     cfg = _cfg()
     simulate(cfg, tmp_path / "chunked.h5")
@@ -124,7 +124,7 @@ def test_progress_chunks_do_not_change_the_spikes(nest_module, tmp_path):
 
 
 def test_network_over_nests_vp_limit_is_refused_before_building(nest_module, tmp_path):
-    from spikeflow.simulate import SimulationError, simulate
+    from spikeflow.driver import SimulationError, simulate
 
     cfg = _cfg()
     cfg["params"].update(N_scaling=1.0, K_scaling=1.0)

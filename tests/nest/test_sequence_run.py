@@ -18,7 +18,7 @@ def _cfg(threads=2, seed=4):
 
 
 def test_tiny_run_writes_spikes_inputs_and_weights(wta_nest, tmp_path):
-    from spikeflow.sequence.driver import run
+    from spikeflow.driver import simulate as run
 
     out = run(_cfg(), tmp_path / "spikes.h5", run_id="t", log=lambda m: None)
     data = read_spikes(out)
@@ -29,7 +29,8 @@ def test_tiny_run_writes_spikes_inputs_and_weights(wta_nest, tmp_path):
     assert abs(wta.n_spikes - 1800) < 4 * np.sqrt(18000 * 0.1 * 0.9)
     assert wta.node_ids.max() < meta["populations"][0]["size"]
     assert ins.n_spikes > 10 * 2 * 4  # >= 4 Hz per channel
-    assert [p["name"] for p in meta["phases"]] == ["test_before", "train", "test_after"]
+    assert [p["name"] for p in meta["protocol"]] == ["warm-up", "test_before", "train", "test_after"]
+    assert meta["record_start_ms"] == 0.0 and [p["plasticity"] for p in meta["protocol"]] == [False, False, True, False]
     side = np.load(tmp_path / "sequence.npz")
     assert side["sizes"].size == n_circuits and side["links"].shape == (20, 2)
     assert np.all(np.diff(side["weight_times"]) == 250.0) and side["weight_times"][0] == 500.0
@@ -46,7 +47,7 @@ def test_tiny_run_writes_spikes_inputs_and_weights(wta_nest, tmp_path):
 
 
 def test_same_seed_same_spikes(wta_nest, tmp_path):
-    from spikeflow.sequence.driver import run
+    from spikeflow.driver import simulate as run
 
     a = read_spikes(run(_cfg(), tmp_path / "a" / "spikes.h5", log=lambda m: None)).populations["wta"]
     b = read_spikes(run(_cfg(), tmp_path / "b" / "spikes.h5", log=lambda m: None)).populations["wta"]
@@ -56,7 +57,7 @@ def test_same_seed_same_spikes(wta_nest, tmp_path):
 MPI_SCRIPT = """
 import sys
 from spikeflow.config import resolve_run
-from spikeflow.sequence.driver import run
+from spikeflow.driver import simulate as run
 ranks, threads, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 params = {"grid_shape": [3, 3], "n_links": 20, "n_inputs": 10, "t_test": 500.0, "dt_rec": 250.0, "n_record_weights": 3}
 sim = {"t_presim": 0.0, "t_sim": 2000.0, "resolution": 1.0, "threads": threads, "seed": 4, "ranks": ranks}
@@ -90,7 +91,7 @@ def test_two_ranks_equal_two_threads(wta_nest, tmp_path):
 
 
 def test_sampled_spike_recording(wta_nest, tmp_path):
-    from spikeflow.sequence.driver import run
+    from spikeflow.driver import simulate as run
 
     cfg = _cfg()
     cfg["params"]["n_record_spikes"] = 10

@@ -1,6 +1,6 @@
 """What one run cost: wall time per phase, real-time factor, NEST timers and memory.
 
-:func:`run_costs` turns the metadata of one spikes file (see :mod:`spikeflow.simulate`)
+:func:`run_costs` turns the metadata of one spikes file (see :mod:`spikeflow.driver.run`)
 into one flat record, the unit of the scaling and memory analyses. Reductions across MPI
 ranks follow beNNch (Albers et al. 2022, doi:10.3389/fninf.2022.837549): times are
 averaged over ranks (the maximum over ranks is kept beside the mean), memory and counts
@@ -27,7 +27,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from spikeflow.simulate import PHASES
+from spikeflow.driver.phases import PHASES
 from spikeflow.io.spikes import read_metadata
 
 __all__ = [

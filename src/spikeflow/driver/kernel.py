@@ -58,6 +58,9 @@ def kernel_timers(nest: Any) -> dict[str, Any]:
 class PhaseLog:
     """Wall-clock time and memory at the end of each phase of one rank.
 
+    A name used again (several phases of one kind, e.g. the three simulated phases of a
+    sequence run) adds its wall time; the memory is that at the end of the latest.
+
     Attributes:
         phases: phase name -> {"wall_s": seconds, "vmsize_kb": ..., "peak_rss_kb": ...}.
     """
@@ -69,4 +72,5 @@ class PhaseLog:
     def phase(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
         yield
-        self.phases[name] = {"wall_s": time.perf_counter() - start, **memory_now(self.nest)}
+        before = self.phases.get(name, {}).get("wall_s", 0.0)
+        self.phases[name] = {"wall_s": before + time.perf_counter() - start, **memory_now(self.nest)}

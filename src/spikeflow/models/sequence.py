@@ -3,9 +3,9 @@
 The neurons and recurrent synapses come from spikeflow's C++ NEST extension module
 (:mod:`spikeflow.nestext`; needs NEST built from the sdist). Parameters and structure are in
 :mod:`spikeflow.models.sequence_params`, the NEST builder in :mod:`spikeflow.sequence.network`.
-Runs have phases (test before training, training, test after training; plasticity on only in
-training), so this family has its own driver, ``spikeflow sequence``
-(:func:`spikeflow.sequence.driver.main`), named by :data:`DRIVER`.
+Runs have phases (warm-up, test before training, training, test after training; plasticity on
+only in training), given to the one driver by :func:`protocol` (:mod:`spikeflow.sequence.protocol`,
+which also draws the inputs and writes ``sequence.npz`` beside the spikes file).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any, Mapping
 
 from spikeflow.models.network import Network
 from spikeflow.models.sequence_params import SequenceDerived, SequenceParams, derive
+from spikeflow.sequence.protocol import local_results, protocol, set_plasticity, write_outputs
 
-# The command that produces a run's spikes.h5 (see workflow/rules/common.smk).
-DRIVER = "sequence"
+__all__ = ["local_results", "protocol", "set_plasticity", "write_outputs"]  # the driver's hooks, from protocol.py
 NEURON_MODEL = "wta_neuron"
 SYNAPSE_MODEL = "wta_stp_synapse"
 
@@ -29,6 +29,30 @@ _DESCRIBE_SEED = 0
 def params_from_config(params: Mapping[str, Any]) -> SequenceDerived:
     """Validated parameters, with the structure drawn for the describe seed."""
     return derive(SequenceParams.from_config(params), _DESCRIBE_SEED)
+
+
+def for_run(d: SequenceDerived, cfg: Mapping[str, Any]) -> SequenceDerived:
+    """The structure of the run: circuit sizes, links and STP draws from the run's seed."""
+    return derive(d.params, int(cfg["simulation"]["seed"]))
+
+
+def check_config(cfg: Mapping[str, Any]) -> None:
+    """The phase lengths fit: ``t_sim`` holds a test phase before and after training."""
+    from spikeflow.sequence.protocol import phases
+
+    sim = cfg["simulation"]
+    phases(float(sim["t_presim"]), float(sim["t_sim"]), float(cfg["params"]["t_test"]))
+
+
+def check_environment() -> None:
+    """NEST can load extension modules (not the PyPI wheel): one sentence that says what to do otherwise."""
+    from spikeflow import nestext
+    from spikeflow.driver import SimulationError
+
+    try:
+        nestext.check_nest_supports_extensions()
+    except nestext.NestExtensionError as err:
+        raise SimulationError(str(err)) from None
 
 
 def resolved_params(d: SequenceDerived) -> dict[str, Any]:
@@ -56,9 +80,17 @@ def create(d: SequenceDerived) -> Network:
     from spikeflow import nestext
     from spikeflow.sequence import network
 
+    from spikeflow.sequence.protocol import recorded_neurons
+
     nestext.load(nest)
     net = network.create(nest, d)
-    return Network(populations={"wta": net.neurons, "inputs": net.parrots}, devices={"sequence": net, "generators": net.generators})
+    recorded = recorded_neurons(d.n_neurons, d.params.n_record_spikes)
+    return Network(
+        populations={"wta": net.neurons, "inputs": net.parrots},
+        devices={"sequence": net, "generators": net.generators},
+        recorded={"wta": nest.NodeCollection(sorted(int(g) for g in net.neuron_ids[recorded]))},
+        index_of={"wta": net.model_index},
+    )
 
 
 def connect(net: Network, d: SequenceDerived) -> None:

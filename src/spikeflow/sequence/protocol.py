@@ -1,4 +1,4 @@
-"""Run one sequence-learning simulation: test before training, training, test after training.
+"""The sequence family's protocol on the one driver: warm-up, test, train, test; inputs; weight snapshots.
 
 Timeline (ms): ``[0, t_presim)`` warm-up (plasticity off, not recorded), then within ``t_sim``:
 ``test_before`` (``t_test``, plasticity off), ``train`` (``t_sim - 2 t_test``, plasticity on),
@@ -10,38 +10,35 @@ snapshots every ``dt_rec`` ms of training of the incoming weights of the first
 
 Spikes file: populations ``wta`` (the network neurons in model order: circuit by circuit in
 grid order) and ``inputs`` (the input channels), spike times in ms from the start of the run.
+The driver (:func:`spikeflow.driver.run.simulate`) runs it: :mod:`spikeflow.models.sequence`
+hands it :func:`protocol`, :func:`local_results` and :func:`write_outputs`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import platform
-import time
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
-import spikeflow
+from spikeflow.driver.phases import Phase
 from spikeflow.io.atomic import atomic_path
-from spikeflow.io.spikes import PopulationSpikes, write_spikes
-from spikeflow.models.sequence_params import SequenceParams, derive, structure_rng
+from spikeflow.models.sequence_params import SequenceDerived, SequenceParams, structure_rng
 from spikeflow.sequence import inputs as inp
 from spikeflow.sequence import network
-from spikeflow.simulate import printer
 
 SIDE_FILE = "sequence.npz"
 
 
-class SequenceRunError(RuntimeError):
-    """A sequence run that cannot go on as configured."""
-
-
 def phases(t_presim: float, t_sim: float, t_test: float) -> list[tuple[str, float, float, bool]]:
-    """(name, start ms, stop ms, plasticity) of the recorded phases."""
+    """(name, start ms, stop ms, plasticity) of the recorded phases.
+
+    Raises:
+        ValueError: ``t_sim`` leaves no time to train.
+    """
     t_train = t_sim - 2 * t_test
     if t_train <= 0:
-        raise SequenceRunError(
+        raise ValueError(
             f"simulation.t_sim ({t_sim} ms) must exceed twice params.t_test ({t_test} ms): it holds a test "
             "phase before and after training"
         )
@@ -63,104 +60,76 @@ def draw_inputs(p: SequenceParams, seed: int, t_stop: float, resolution: float) 
     return {"patterns": patterns, "schedule": sched, "spikes": spikes}
 
 
-def run(cfg: Mapping[str, Any], out: str | Path, *, run_id: str = "run", log: Callable[[str], None] | None = None) -> Path | None:
-    """Run a resolved sequence config; write ``out`` (spikes) and ``sequence.npz`` beside it.
+def protocol(net: Any, d: SequenceDerived, sim: Mapping[str, Any]) -> list[Phase]:
+    """Draw and set the run's inputs; the warm-up and the test/train/test phases with their snapshots.
 
-    Returns:
-        The spikes file on rank 0, None on other ranks.
+    Args:
+        net: the built :class:`~spikeflow.models.network.Network` (``devices["sequence"]``).
+        d: the run's structure (drawn from the run seed).
+        sim: the run's ``simulation`` section (t_presim, t_sim, resolution in ms).
     """
     import nest
 
-    from spikeflow import nestext
-    from spikeflow.kernel import setup_kernel
-
-    sim = cfg["simulation"]
-    p = SequenceParams.from_config(cfg["params"])
-    seed = int(sim["seed"])
+    p = d.params
+    seq = net.devices["sequence"]
     t_presim, t_sim = float(sim["t_presim"]), float(sim["t_sim"])
-    run_phases = phases(t_presim, t_sim, p.t_test)
-    nestext.check_nest_supports_extensions()
-    kernel = setup_kernel(nest, resolution=sim["resolution"], threads=sim["threads"], seed=seed)
-    if kernel["num_ranks"] != sim["ranks"]:
-        raise SequenceRunError(f"the config asks for {sim['ranks']} MPI ranks but NEST runs with {kernel['num_ranks']}")
-    say = printer(log, kernel["rank"])
-    nestext.load(nest)
-    d = derive(p, seed)
-    wall = {}
-    t0 = time.perf_counter()
-    net = network.create(nest, d)
-    network.connect(nest, net)
-    drawn = draw_inputs(p, seed, t_presim + t_sim, float(sim["resolution"]))
-    network.set_input_spikes(nest, net, drawn["spikes"])
-    rec_wta = nest.Create("spike_recorder", params={"start": t_presim})
-    rec_in = nest.Create("spike_recorder", params={"start": t_presim})
-    recorded = recorded_neurons(d.n_neurons, p.n_record_spikes)
-    nest.Connect(nest.NodeCollection(sorted(int(g) for g in net.neuron_ids[recorded])), rec_wta)
-    nest.Connect(net.parrots, rec_in)
-    wall["build_s"] = time.perf_counter() - t0
-    say(f"sequence run {run_id}: {d.n_circuits} circuits, {d.n_neurons} neurons, {nest.num_connections:,} connections, "
-        f"{kernel['virtual_processes']} VP(s)")
-
-    watched = [int(g) for g in net.neuron_ids[: p.n_record_weights]]
+    drawn = draw_inputs(p, d.seed, t_presim + t_sim, float(sim["resolution"]))
+    network.set_input_spikes(nest, seq, drawn["spikes"])
+    watched = [int(g) for g in seq.neuron_ids[: p.n_record_weights]]
     snapshots: list[tuple[float, dict[int, np.ndarray]]] = []
-    if t_presim > 0:
-        network.set_learning(net, False)
-        nest.Simulate(t_presim)
-    for name, start, stop, plastic in run_phases:
-        network.set_learning(net, plastic)
-        t1 = time.perf_counter()
-        step = p.dt_rec if (plastic and p.dt_rec > 0 and watched) else stop - start
-        if plastic and watched:
-            snapshots.append((start, _local_weights(nest, watched)))
-        t = start
-        while t < stop - 1e-9:
-            chunk = min(step, stop - t)
-            nest.Simulate(chunk)
-            t += chunk
-            if plastic and watched:
-                snapshots.append((t, _local_weights(nest, watched)))
-        wall[f"{name}_s"] = time.perf_counter() - t1
-        say(f"{name}: {stop - start:.0f} ms in {wall[f'{name}_s']:.1f} s (real-time factor {wall[f'{name}_s'] / (stop - start) * 1000:.3f})")
+    net.state.update(drawn=drawn, watched=watched, snapshots=snapshots, phases=phases(t_presim, t_sim, p.t_test))
 
-    local = {
-        "wta": _events(rec_wta, net.model_index),
-        "inputs": _events(rec_in, lambda g: np.asarray(g) - int(net.parrots[0].global_id)),
-    }
-    afferents = _local_afferents(nest, net, watched)
-    gathered = _gather(kernel["num_ranks"], local, snapshots, afferents)
-    if kernel["rank"] != 0:
-        return None
-    local, snapshots, afferents = gathered
-    pops = [
-        PopulationSpikes("wta", d.n_neurons, local["wta"][0].astype(np.uint64), local["wta"][1]),
-        PopulationSpikes("inputs", p.n_inputs, local["inputs"][0].astype(np.uint64), local["inputs"][1]),
-    ]
-    metadata = {
-        "spikeflow_version": spikeflow.__version__,
-        "nest_version": kernel["nest_version"],
-        "python_version": platform.python_version(),
-        "model": "sequence",
-        "study": cfg.get("study", ""),
-        "run_id": run_id,
-        "seed": seed,
-        "num_ranks": kernel["num_ranks"],
-        "threads_per_rank": kernel["threads_per_rank"],
-        "virtual_processes": kernel["virtual_processes"],
-        "resolution_ms": float(sim["resolution"]),
-        "t_presim_ms": t_presim,
-        "t_sim_ms": t_sim,
-        "phases": [{"name": n, "start_ms": a, "stop_ms": b, "plasticity": pl} for n, a, b, pl in run_phases],
-        "wall_s": wall,
-        "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "populations": [{"name": "wta", "size": d.n_neurons}, {"name": "inputs", "size": p.n_inputs}],
-        "spike_counts": {q.name: q.n_spikes for q in pops},
-        "recorded_neurons": recorded.tolist(),  # model indices of the wta neurons whose spikes are recorded
-        "config": dict(cfg),
-    }
-    path = write_spikes(out, pops, metadata)
-    save_side_file(Path(out).with_name(SIDE_FILE), d, drawn, run_phases, snapshots, afferents, net)
-    say(f"wrote {sum(q.n_spikes for q in pops):,} spikes to {path}")
-    return path
+    def snapshot(t: float) -> None:
+        snapshots.append((t, _local_weights(nest, watched)))
+
+    out = [Phase("warm-up", t_presim, kind="presimulate", recorded=False, plasticity=False)]
+    for name, start, stop, plastic in net.state["phases"]:
+        if plastic and watched:
+            out.append(
+                Phase(
+                    name,
+                    stop - start,
+                    plasticity=True,
+                    hook_interval_ms=max(p.dt_rec, 0.0),
+                    on_start=lambda start=start: snapshot(start),
+                    after_chunk=snapshot,
+                )
+            )
+        else:
+            out.append(Phase(name, stop - start, plasticity=plastic))
+    return out
+
+
+def set_plasticity(net: Any, on: bool) -> None:
+    """STDP of every network neuron on or off."""
+    network.set_learning(net.devices["sequence"], on)
+
+
+def local_results(net: Any, d: SequenceDerived) -> tuple[list, dict]:
+    """This rank's weight snapshots and the afferents of its watched neurons."""
+    import nest
+
+    return net.state["snapshots"], _local_afferents(nest, net.devices["sequence"], net.state["watched"])
+
+
+def write_outputs(net: Any, d: SequenceDerived, parts: list[tuple[list, dict]], spikes: Path) -> dict[str, Any]:
+    """Merge every rank's snapshots and write ``sequence.npz`` beside the spikes file (rank 0).
+
+    Returns:
+        The family's metadata: the model indices of the ``wta`` neurons whose spikes are recorded.
+    """
+    snapshots = []
+    for k, (t, _) in enumerate(parts[0][0]):
+        weights: dict[int, np.ndarray] = {}
+        for part in parts:
+            weights.update(part[0][k][1])
+        snapshots.append((t, weights))
+    afferents: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for part in parts:
+        afferents.update(part[1])
+    seq = net.devices["sequence"]
+    save_side_file(spikes.with_name(SIDE_FILE), d, net.state["drawn"], net.state["phases"], snapshots, afferents, seq)
+    return {"recorded_neurons": recorded_neurons(d.n_neurons, d.params.n_record_spikes).tolist()}
 
 
 def save_side_file(path: Path, d, drawn, run_phases, snapshots, afferents, net) -> None:
@@ -237,40 +206,3 @@ def _local_afferents(nest, net, watched: list[int]) -> dict[int, tuple[np.ndarra
         label = np.where(is_in, -(src - first_parrot + 1), net.model_index(src))
         out[int(g)] = (label, rport)
     return out
-
-
-def _events(recorder, to_index) -> tuple[np.ndarray, np.ndarray]:
-    ev = recorder.get("events")
-    senders = np.asarray(ev["senders"], dtype=np.int64)
-    return np.asarray(to_index(senders), dtype=np.int64), np.asarray(ev["times"], dtype=float)
-
-
-def _gather(num_ranks, local, snapshots, afferents):
-    if num_ranks == 1:
-        return local, snapshots, afferents
-    from mpi4py import MPI
-
-    comm = MPI.COMM_WORLD
-    parts = comm.gather((local, snapshots, afferents), root=0)
-    if comm.Get_rank() != 0:
-        return None
-    merged = {name: tuple(np.concatenate([part[0][name][i] for part in parts]) for i in range(2)) for name in local}
-    snaps = []
-    for k, (t, _) in enumerate(snapshots):
-        w = {}
-        for part in parts:
-            w.update(part[1][k][1])
-        snaps.append((t, w))
-    aff = {}
-    for part in parts:
-        aff.update(part[2])
-    return merged, snaps, aff
-
-
-def main(config: str | Path, out: str | Path, run_id: str | None = None) -> int:
-    """CLI entry: run a resolved run config (YAML) and write ``out``."""
-    from spikeflow.config import load_yaml, resolve_run
-
-    run_cfg = resolve_run(load_yaml(config)).config
-    run(run_cfg, out, run_id=run_id or Path(out).resolve().parent.name)
-    return 0

@@ -25,8 +25,6 @@ bitwise, equal to the uninterrupted run. Spike times are written on one continuo
 
 from __future__ import annotations
 
-import datetime as dt
-import platform
 import socket
 import time
 from pathlib import Path
@@ -34,12 +32,14 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-import spikeflow
-from spikeflow.kernel import PhaseLog, kernel_timers, memory_now, setup_kernel
+from spikeflow.driver.gather import broadcast, gather_objects, gather_spikes
+from spikeflow.driver.kernel import kernel_timers
+from spikeflow.driver.phases import Phase, timeline
+from spikeflow.driver.run import run_metadata
+from spikeflow.driver.session import Session, SimulationError, printer
 from spikeflow.models import training as model
 from spikeflow.models.training_params import INTEGER_STATE, SYNAPSE_MODELS
 from spikeflow.preflight import check_run
-from spikeflow.simulate import SimulationError, gather, local_spikes, printer, run_in_chunks
 from spikeflow.training import metrics
 from spikeflow.training.checkpoint import (
     PathwayState,
@@ -50,9 +50,6 @@ from spikeflow.training.checkpoint import (
 )
 from spikeflow.training.config import TrainingConfig
 from spikeflow.training.patterns import Patterns, generator_times, make_patterns, schedule
-
-PHASES = ("create", "connect", "presimulate", "simulate")
-
 
 def epoch_seed(seed: int, epoch: int) -> int:
     """NEST rng_seed of epoch ``epoch`` (0: warm-up) of a run with seed ``seed``; in [1, 2**31 - 1]."""
@@ -204,29 +201,20 @@ class Trainer:
         printer(self._log, self._rank)(message)
 
     def _build_kernel(self, state: TrainingState | None) -> None:
-        nest = self.nest
-        sim = self.config.simulation
-        kernel = setup_kernel(nest, resolution=sim["resolution"], threads=sim["threads"], seed=sim["seed"])
-        if kernel["num_ranks"] != sim["ranks"]:
-            raise SimulationError(
-                f"the config asks for {sim['ranks']} MPI ranks but NEST runs with {kernel['num_ranks']} "
-                f"(launch with mpirun -n {sim['ranks']}, with NEST built with MPI)"
-            )
-        self._kernel = kernel
-        self._phases = PhaseLog(nest)
-        self._memory_start = memory_now(nest)
-        with self._phases.phase("create"):
-            self.net = model.create(self.derived)
-            self.recorders = {name: nest.Create("spike_recorder", params={"record_to": "memory"}) for name in self.net.populations}
-        with self._phases.phase("connect"):
-            model.connect(self.net, self.derived)
-            for name, pop in self.net.populations.items():
-                nest.Connect(pop, self.recorders[name])
-            if state is not None:
-                self._restore(state)
+        """A new kernel (driver session) with the network built, and restored from ``state`` if given."""
+        self._session = Session(self.config.simulation, log=self._log)
+        self._kernel = self._session.kernel
+        def restore(net: Any) -> None:
+            self.net = net  # _restore reads the new network's populations
+            self._restore(state)
+
+        self.net = self._session.build(model, self.derived, after_connect=restore if state is not None else None, prepare=False)
+        self.recorders = self._session.recorders
+        self._phases = self._session.phases
+        self._memory_start = self._session.memory_start
         self._live = True
         if not hasattr(self, "model_configuration"):
-            self.model_configuration = _model_configuration(nest, self.derived)
+            self.model_configuration = _model_configuration(self.nest, self.derived)
 
     def _run_epoch(self, epoch: int) -> dict[str, Any]:
         nest = self.nest
@@ -241,11 +229,9 @@ class Trainer:
         self._phases.phases = {}
         counters = {"presimulate": 0, "simulate": 0}
         t_presim = float(sim["t_presim"])
-        interval = float(sim["progress_interval"])
         if epoch == 1 and t_presim > 0:
             nest.rng_seed = epoch_seed(sim["seed"], 0)
-            with self._phases.phase("presimulate"):
-                counters["presimulate"] = run_in_chunks(nest, "warm-up", t_presim, interval, self._say)
+            counters["presimulate"] = self._session.run_phase(Phase("warm-up", t_presim, kind="presimulate"), summary=False)
             self._collect(0, 0.0, 0.0)
         nest.rng_seed = epoch_seed(sim["seed"], epoch)
         t_kernel = float(nest.biological_time)
@@ -255,8 +241,7 @@ class Trainer:
             presentations = schedule(self.patterns, epoch, p.epoch_ms, p.pattern_order, sim["seed"])
             times = generator_times(self.patterns, presentations, t_kernel, p.pattern_inputs)
             self.net.devices["pattern_generators"].set([{"spike_times": t.tolist()} for t in times])
-        with self._phases.phase("simulate"):
-            counters["simulate"] = run_in_chunks(nest, f"epoch {epoch}", p.epoch_ms, interval, self._say)
+        counters["simulate"] = self._session.run_phase(Phase(f"epoch {epoch}", p.epoch_ms), summary=False)
         collect0 = time.perf_counter()
         spikes = self._collect(epoch, t_start, t_kernel)
         self.epoch = epoch
@@ -271,7 +256,7 @@ class Trainer:
             "spike_counts": dict(self._local_counts),
             "nest_spike_counter": counters,
         }
-        infos = _gather_objects(rank_info, self._kernel["num_ranks"])
+        infos = gather_objects(rank_info, self._kernel["num_ranks"])
         record: dict[str, Any] = {}
         if self._rank == 0:
             prev = self._state
@@ -303,12 +288,10 @@ class Trainer:
     def _collect(self, epoch: int, t_start: float, t_kernel: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Read and clear the recorders; gather on rank 0; times moved to the run's time axis."""
         local = {}
-        for name, rec in self.recorders.items():
-            ids, ts = local_spikes(rec, self.net.populations[name])
+        for name, (ids, ts) in self.recorders.local(clear=True).items():
             local[name] = (ids, ts - t_kernel + t_start)
             self._local_counts[name] = self._local_counts.get(name, 0) + int(ids.size)
-            rec.n_events = 0
-        gathered, _ = gather(local, {}, self._kernel["num_ranks"])
+        gathered, _ = gather_spikes(local, {}, self._kernel["num_ranks"])
         if self._rank == 0 and epoch == 0:
             self._spikes[0] = gathered
             if self.out_dir is not None:
@@ -351,7 +334,7 @@ class Trainer:
             else:
                 arrays = {k: np.zeros(0) for k in ["node_ids", *keys]}
             local_neurons[name] = arrays
-        parts = _gather_objects((local_plastic, local_neurons), self._kernel["num_ranks"])
+        parts = gather_objects((local_plastic, local_neurons), self._kernel["num_ranks"])
         info = {"seed": self.config.simulation["seed"], "num_vps": self._kernel["virtual_processes"], "nest_version": self._kernel["nest_version"]}
         t_ms = float(self.config.simulation["t_presim"]) + self.epoch * d.params.epoch_ms
         if self._rank != 0:
@@ -378,7 +361,7 @@ class Trainer:
         """Set plastic connections and neuron states of this rank from ``state`` (read on every rank)."""
         nest = self.nest
         d = self.derived
-        state = _broadcast_state(self, state)
+        state = broadcast(state, self._rank, self._kernel.get("num_ranks", 1))
         for pathway in model.plastic_pathways(d):
             saved = state.plastic.get(pathway)
             conns = nest.GetConnections(synapse_model=model.pathway_copy(pathway))
@@ -493,57 +476,31 @@ class Trainer:
                 self._spikes[e] = {n: (s.node_ids.astype(np.int64), s.times) for n, s in data.populations.items()}
 
     def spikes_metadata(self, run_id: str) -> dict[str, Any]:
-        """The metadata of the final spikes.h5 (the keys ``spikeflow simulate`` writes, plus training's)."""
+        """The metadata of the final spikes.h5: the driver's keys (:func:`spikeflow.driver.run.run_metadata`) plus training's."""
         sim = self.config.simulation
-        cfg = self.config.run_config
-        per_rank = []
-        for rank, tot in sorted(self._rank_totals.items()):
-            per_rank.append(tot)
-        counts = {name: int(len(ids)) for name, (ids, _) in self.spikes.items()}
-        return {
-            "spikeflow_version": spikeflow.__version__,
-            "nest_version": self._kernel.get("nest_version", "unknown"),
-            "python_version": platform.python_version(),
-            "model": "training",
-            "study": cfg.get("study", ""),
-            "run_id": run_id,
-            "seed": int(sim["seed"]),
+        p = self.derived.params
+        kernel = {
+            "nest_version": "unknown",
             "num_ranks": int(sim["ranks"]),
             "threads_per_rank": int(sim["threads"]),
             "virtual_processes": int(sim["ranks"]) * int(sim["threads"]),
-            "resolution_ms": float(sim["resolution"]),
-            "t_presim_ms": float(sim["t_presim"]),
-            "t_sim_ms": float(sim["t_sim"]),
-            "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "populations": self.description["populations"],
-            "reference_rates_hz": {},
-            "spike_counts": counts,
-            "num_connections": self.results[-1]["performance"]["num_connections"] if self.results else 0,
-            "collect_s": sum(r["performance"]["collect_s"] for r in self.results),
-            "config": dict(cfg),
-            "model_description": self.description,
-            "per_rank": per_rank,
-            "n_epochs": self.epoch,
-            "epoch_ms": float(self.derived.params.epoch_ms),
+            **{k: v for k, v in self._kernel.items() if k in ("nest_version", "num_ranks", "threads_per_rank", "virtual_processes")},
         }
-
-
-def _broadcast_state(trainer: Trainer, state: TrainingState) -> TrainingState:
-    """The full state on every rank (rank 0 holds it after an epoch; a resume read it from file on all ranks)."""
-    if trainer._kernel.get("num_ranks", 1) == 1:
-        return state
-    from mpi4py import MPI
-
-    return MPI.COMM_WORLD.bcast(state if trainer._rank == 0 else None, root=0)
-
-
-def _gather_objects(obj: Any, num_ranks: int) -> list[Any]:
-    """Every rank's ``obj`` on rank 0 (a list in rank order), [] on other ranks; [obj] on one rank."""
-    if num_ranks == 1:
-        return [obj]
-    from mpi4py import MPI
-
-    return MPI.COMM_WORLD.gather(obj, root=0) or []
+        protocol = [Phase("warm-up", float(sim["t_presim"]), kind="presimulate")]
+        protocol += [Phase(f"epoch {e}", float(p.epoch_ms)) for e in range(1, self.epoch + 1)]
+        per_rank = [tot for _, tot in sorted(self._rank_totals.items())]
+        counts = {name: int(len(ids)) for name, (ids, _) in self.spikes.items()}
+        return run_metadata(
+            self.config.run_config,
+            run_id,
+            kernel,
+            self.description,
+            counts,
+            per_rank,
+            protocol=timeline(protocol),
+            collect_s=sum(r["performance"]["collect_s"] for r in self.results),
+            extra={"n_epochs": self.epoch, "epoch_ms": float(p.epoch_ms)},
+        )
 
 
 def _accumulate(totals: dict[int, Any], infos: list[dict[str, Any]]) -> dict[int, Any]:
