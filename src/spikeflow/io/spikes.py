@@ -10,6 +10,12 @@ Layout (see README "The spikes file")::
     /metadata                       attrs: scalars as they are, nested values as JSON text
                                     (their names listed in attr ``json_encoded``)
 
+Both spikes datasets are chunked and carry HDF5's fletcher32 checksum per chunk (the values
+are stored unchanged), so a flipped bit on disk fails on read instead of moving a spike.
+:func:`read_spikes` checks every file against its own metadata (:class:`FileChecks`) and
+refuses one that disagrees with a :class:`SpikesFileError`, one sentence naming the file,
+the population and what is wrong.
+
 Files are written to a temporary name beside the target and renamed when complete, so a
 killed job never leaves a file that looks finished.
 """
@@ -119,13 +125,152 @@ def write_spikes(
             g = group.create_group(pop.name)
             g.attrs.create("sorting", _SORTING_CODES["by_time"], dtype=SORTING)
             g.attrs["n_nodes"] = np.uint64(pop.n_nodes)
-            ts = g.create_dataset("timestamps", data=pop.times.astype(np.float64))
+            ts = _create_checked(g, "timestamps", pop.times.astype(np.float64, copy=False))
             ts.attrs["units"] = "ms"
-            g.create_dataset("node_ids", data=pop.node_ids.astype(np.uint64))
+            _create_checked(g, "node_ids", pop.node_ids.astype(np.uint64, copy=False))
         meta = f.create_group("metadata")
         _write_metadata(meta, metadata)
         meta.attrs["write_s"] = time.perf_counter() - start  # how long writing this file took
     return Path(path)
+
+
+#: Elements per HDF5 chunk of a spikes dataset (1 MiB of float64 or uint64).
+CHUNK = 1 << 17
+
+
+def _create_checked(group: h5py.Group, name: str, data: np.ndarray) -> h5py.Dataset:
+    """A chunked dataset with HDF5's fletcher32 checksum filter (values stored unchanged)."""
+    if data.size == 0:  # a chunk may not exceed the shape unless the dataset may grow
+        return group.create_dataset(name, data=data, chunks=(1,), maxshape=(None,), fletcher32=True)
+    return group.create_dataset(name, data=data, chunks=(min(data.size, CHUNK),), fletcher32=True)
+
+
+class SpikesFileError(ValueError):
+    """A spikes file disagrees with itself (its metadata), has a bad layout, or fails its checksums."""
+
+
+class FileChecks:
+    """Read the populations of one spikes file, checking each against the file's own metadata.
+
+    What is checked (vectorised, one pass over each array; a file that fails is refused with
+    a :class:`SpikesFileError` naming the file, the population and what is wrong):
+
+    - the datasets exist, are 1-D and equally long; ``timestamps`` is floating point and
+      ``node_ids`` an unsigned integer type; both pass their fletcher32 checksums (files
+      written before checksums were added have none and are read without);
+    - the spike count equals the metadata's ``spike_counts`` (when present), and every
+      population there is in the file and vice versa;
+    - ``n_nodes`` (attribute) equals the population's size in the metadata's ``populations``
+      (when listed), and every node id is below it;
+    - every time is finite and inside the recorded window, from the recording start
+      (``record_start_ms``; else the start of the first of the metadata's ``phases``, as the
+      sequence family records from the end of its presimulation; else 0) to
+      ``t_presim_ms + t_sim_ms`` (when both are present), both ends included;
+    - times are non-decreasing when the group's ``sorting`` attribute says ``by_time``.
+    """
+
+    def __init__(self, path: str | os.PathLike, metadata: Mapping[str, Any], in_file: list[str]) -> None:
+        self.path = path
+        self.metadata = metadata
+        counts = metadata.get("spike_counts")
+        self.counts = counts if isinstance(counts, Mapping) else None
+        if self.counts is not None:
+            absent = [name for name in self.counts if name not in in_file]
+            if absent:
+                self.fail(absent[0], f"the metadata counts {self.counts[absent[0]]} spikes but the file has no such population")
+            extra = [name for name in in_file if name not in self.counts]
+            if extra:
+                self.fail(extra[0], "the file has spikes of it but the metadata's spike_counts does not list it")
+        listed = metadata.get("populations")
+        self.sizes = {
+            p["name"]: p["size"]
+            for p in (listed if isinstance(listed, list) else [])
+            if isinstance(p, Mapping) and "name" in p and "size" in p
+        }
+        self.window = self._window(metadata)
+
+    def fail(self, name: str, problem: str) -> None:
+        raise SpikesFileError(
+            f"spikes file {self.path}, population {name}: {problem}; the file is damaged or was not written by "
+            "spikeflow (re-run the job that wrote it)"
+        )
+
+    def _window(self, metadata: Mapping[str, Any]) -> tuple[float, float] | None:
+        try:
+            t_stop = float(metadata["t_presim_ms"]) + float(metadata["t_sim_ms"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        t_start = 0.0
+        phases = metadata.get("phases")
+        if "record_start_ms" in metadata:
+            t_start = float(metadata["record_start_ms"])
+        elif isinstance(phases, list) and phases and all(isinstance(ph, Mapping) and "start_ms" in ph for ph in phases):
+            t_start = min(float(ph["start_ms"]) for ph in phases)
+        return t_start, t_stop
+
+    def population(self, name: str, g: Any) -> PopulationSpikes:
+        """The checked spikes of population ``name`` (HDF5 group ``g``)."""
+        if not isinstance(g, h5py.Group):
+            self.fail(name, "it is not an HDF5 group")
+        for key in ("timestamps", "node_ids"):
+            if not isinstance(g.get(key), h5py.Dataset):
+                self.fail(name, f"it has no {key} dataset")
+        ts, ids = g["timestamps"], g["node_ids"]
+        if ts.ndim != 1 or ids.ndim != 1:
+            self.fail(name, f"timestamps {ts.shape} and node_ids {ids.shape} must be one-dimensional")
+        if ts.shape != ids.shape:
+            self.fail(name, f"it has {ts.shape[0]} timestamps but {ids.shape[0]} node ids")
+        if ts.dtype.kind != "f":
+            self.fail(name, f"its timestamps are {ts.dtype}, not floating point")
+        if ids.dtype.kind != "u":
+            self.fail(name, f"its node_ids are {ids.dtype}, not an unsigned integer type")
+        n = ts.shape[0]
+        if self.counts is not None and int(self.counts[name]) != n:
+            self.fail(name, f"it has {n} spikes but the metadata's spike_counts says {self.counts[name]}")
+        if "n_nodes" not in g.attrs:
+            self.fail(name, "it has no n_nodes attribute (the population size)")
+        n_nodes = int(g.attrs["n_nodes"])
+        if name in self.sizes and int(self.sizes[name]) != n_nodes:
+            self.fail(name, f"its n_nodes attribute is {n_nodes} but the metadata's populations give it {self.sizes[name]} neurons")
+        times = self._read(name, ts)
+        node_ids = self._read(name, ids)
+        if n:
+            self._check_times(name, times, g)
+            top = int(node_ids.max())
+            if top >= n_nodes:
+                bad = int(np.count_nonzero(node_ids >= n_nodes))
+                self.fail(name, f"{bad} of its {n} node ids are >= its size n_nodes = {n_nodes} (largest {top})")
+        return PopulationSpikes(name=name, n_nodes=n_nodes, node_ids=node_ids, times=times)
+
+    def _read(self, name: str, dataset: h5py.Dataset) -> np.ndarray:
+        try:
+            return dataset[()]
+        except OSError as err:
+            reason = "fails its fletcher32 checksum" if dataset.fletcher32 else f"cannot be read ({str(err).splitlines()[0]})"
+            self.fail(name, f"its {dataset.name.rsplit('/', 1)[-1]} dataset {reason}")
+            raise  # not reached
+
+    def _check_times(self, name: str, times: np.ndarray, g: h5py.Group) -> None:
+        lo, hi = times.min(), times.max()  # NaN propagates into both
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            n_nan = int(np.count_nonzero(np.isnan(times)))
+            n_inf = int(np.count_nonzero(np.isinf(times)))
+            what = " and ".join(part for part in (f"{n_nan} NaN" if n_nan else "", f"{n_inf} infinite" if n_inf else "") if part)
+            self.fail(name, f"its {times.size} spike times include {what} values")
+        if self.window is not None:
+            t_start, t_stop = self.window
+            tol = 1e-9 * max(1.0, abs(t_start), abs(t_stop))
+            if lo < t_start - tol or hi > t_stop + tol:
+                outside = (times < t_start - tol) | (times > t_stop + tol)
+                first = float(times[np.argmax(outside)])
+                self.fail(
+                    name,
+                    f"{int(np.count_nonzero(outside))} of its {times.size} spike times lie outside the recorded window "
+                    f"{t_start:g}-{t_stop:g} ms (e.g. {first:g} ms)",
+                )
+        if int(g.attrs.get("sorting", 0)) == _SORTING_CODES["by_time"] and times.size > 1:
+            if np.any(times[1:] < times[:-1]):
+                self.fail(name, "its spike times are not in time order, though its sorting attribute says by_time")
 
 
 def read_spikes(path: str | os.PathLike, populations: Iterable[str] | None = None) -> SpikeData:
@@ -137,30 +282,33 @@ def read_spikes(path: str | os.PathLike, populations: Iterable[str] | None = Non
 
     Returns:
         The spikes and the decoded metadata.
+
+    Raises:
+        SpikesFileError: the file fails a checksum or disagrees with its metadata (see
+            :class:`FileChecks`), in one sentence naming the file and population.
     """
     with _open(path) as f:
-        metadata = _read_metadata(f["metadata"]) if "metadata" in f else {}
+        metadata = _read_metadata(f["metadata"], path) if "metadata" in f else {}
+        if not isinstance(f.get("spikes"), h5py.Group):
+            raise SpikesFileError(f"{path} has no /spikes group: it is not a spikes file")
         order = [p["name"] for p in metadata.get("populations", [])] or list(f["spikes"])
         wanted = order if populations is None else list(populations)
         missing = [name for name in wanted if name not in f["spikes"]]
         if missing:
             raise KeyError(f"{path}: no population {missing[0]!r} (has {', '.join(order)})")
+        check = FileChecks(path, metadata, list(f["spikes"]))
         pops = {}
         for name in wanted:
-            g = f["spikes"][name]
-            pops[name] = PopulationSpikes(
-                name=name,
-                n_nodes=int(g.attrs["n_nodes"]),
-                node_ids=g["node_ids"][()],
-                times=g["timestamps"][()],
-            )
+            pops[name] = check.population(name, f["spikes"][name])
     return SpikeData(populations=pops, metadata=metadata)
 
 
 def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
-    """Read only the run metadata of a spikes file."""
+    """Read only the run metadata of a spikes file (the spikes are not read, so not checked)."""
     with _open(path) as f:
-        return _read_metadata(f["metadata"])
+        if "metadata" not in f:
+            raise SpikesFileError(f"{path} has no /metadata group: it is not a spikes file written by spikeflow")
+        return _read_metadata(f["metadata"], path)
 
 
 def _open(path: str | os.PathLike) -> h5py.File:
@@ -183,14 +331,20 @@ def _write_metadata(group: h5py.Group, metadata: Mapping[str, Any]) -> None:
     group.attrs["json_encoded"] = json.dumps(encoded)
 
 
-def _read_metadata(group: h5py.Group) -> dict[str, Any]:
-    encoded = set(json.loads(group.attrs.get("json_encoded", "[]")))
+def _read_metadata(group: h5py.Group, path: str | os.PathLike = "spikes file") -> dict[str, Any]:
+    try:
+        encoded = set(json.loads(group.attrs.get("json_encoded", "[]")))
+    except (ValueError, TypeError) as err:
+        raise SpikesFileError(f"{path}: the metadata's json_encoded attribute is not valid JSON ({err})") from None
     out: dict[str, Any] = {}
     for key, value in group.attrs.items():
         if key == "json_encoded":
             continue
         if key in encoded:
-            out[key] = json.loads(value)
+            try:
+                out[key] = json.loads(value)
+            except (ValueError, TypeError) as err:
+                raise SpikesFileError(f"{path}: metadata entry {key!r} is not valid JSON ({err})") from None
         elif isinstance(value, np.generic):
             out[key] = value.item()
         else:

@@ -157,9 +157,15 @@ def build(force: bool = False, *, jobs: int | None = None, verbose: bool = False
         fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent builds (e.g. MPI ranks) wait for the first
         if target.is_file() and not force:
             return target
-        build_dir = target.parent / "build"
-        if force and build_dir.exists():
-            shutil.rmtree(build_dir)
+        # Build in a directory of this process's own, then move the module into place with one
+        # rename: a killed build leaves neither a half-written module nor a half-configured build
+        # directory that the next build would reuse (what killed builds left is removed first).
+        from spikeflow.io.atomic import atomic_path, remove_stale_temp_files, temp_name
+
+        remove_stale_temp_files(target.parent / "build")
+        shutil.rmtree(target.parent / "build", ignore_errors=True)  # the shared build dir of earlier versions
+        build_dir = temp_name(target.parent / "build")
+        shutil.rmtree(build_dir, ignore_errors=True)
         configure = [
             "cmake",
             "-G",
@@ -173,14 +179,16 @@ def build(force: bool = False, *, jobs: int | None = None, verbose: bool = False
             f"-DWITH_MPI={'ON' if nest_has_mpi(include_dir) else 'OFF'}",
         ]
         compile_ = ["ninja", "-C", str(build_dir), "-j", str(jobs or min(2, os.cpu_count() or 1))]
-        for cmd in (configure, compile_):
-            _run(["nice", "-n", "5", *cmd] if shutil.which("nice") else cmd, verbose)
-        built = build_dir / f"{MODULE_NAME}.so"
-        if not built.is_file():
-            raise NestExtensionError(f"the build finished but {built} is missing")
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        shutil.copy2(built, tmp)
-        os.replace(tmp, target)
+        try:
+            for cmd in (configure, compile_):
+                _run(["nice", "-n", "5", *cmd] if shutil.which("nice") else cmd, verbose)
+            built = build_dir / f"{MODULE_NAME}.so"
+            if not built.is_file():
+                raise NestExtensionError(f"the build finished but {built} is missing")
+            with atomic_path(target) as tmp:
+                shutil.copy2(built, tmp)
+        finally:
+            shutil.rmtree(build_dir, ignore_errors=True)
     return target
 
 
@@ -220,12 +228,22 @@ def load(nest: Any, *, build_if_missing: bool = True) -> Path:
     return path
 
 
-def main_build(force: bool = False, verbose: bool = False) -> int:
-    """Build (or find cached) and print the module path; 0 on success, 2 with a message on error."""
+def main_build(force: bool = False, verbose: bool = False, out: str | os.PathLike | None = None) -> int:
+    """Build (or find cached) and print the module path; 0 on success, 2 with a message on error.
+
+    With ``out`` the path is also written to that file, atomically (what the ``build_nestext``
+    rule should use instead of redirecting stdout into its output, which a killed or failed
+    build leaves empty or half-written).
+    """
     try:
         path = build(force=force, verbose=verbose)
     except NestExtensionError as err:
         print(f"spikeflow: error: {err}", file=sys.stderr)
         return 2
+    if out is not None:
+        from spikeflow.io.atomic import atomic_path
+
+        with atomic_path(out) as tmp:
+            Path(tmp).write_text(f"{path}\n")
     print(path)
     return 0

@@ -100,8 +100,12 @@ class TrainingConfig:
         return cls.from_run_config(load_yaml(path))
 
     def to_yaml(self, path: str | Path) -> Path:
-        """Write the resolved run config as YAML (what ``spikeflow train --config`` reads)."""
-        Path(path).write_text(dump_yaml(simulation_part(self.run_config)))
+        """Write the resolved run config as YAML (what ``spikeflow train --config`` reads), atomically."""
+        from spikeflow.io.atomic import atomic_path
+
+        text = dump_yaml(simulation_part(self.run_config))
+        with atomic_path(path) as tmp:
+            tmp.write_text(text)
         return Path(path)
 
     def with_epochs(self, n_epochs: int) -> "TrainingConfig":
