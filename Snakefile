@@ -17,10 +17,9 @@ if "model" not in config:  # no study given: the embedded laptop default
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/simulate.smk"
+include: "workflow/rules/run.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/clustered.smk"
-include: "workflow/rules/training.smk"
 include: "workflow/rules/sequence.smk"
 
 
@@ -30,4 +29,4 @@ report: "workflow/report/workflow.rst"
 rule all:
     default_target: True
     input:
-        all_outputs(),
+        PLAN.targets(),

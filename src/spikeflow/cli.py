@@ -4,6 +4,7 @@ Commands::
 
     spikeflow validate CONFIG                   check a study config, list its runs
     spikeflow resolve  CONFIG --run ID --out F  write one run's resolved config (simulation part)
+    spikeflow run --config F --out-dir D        one run of any model into D (the workflow's run rule)
     spikeflow simulate --config F --out S.h5    run one simulation, write its spikes file
     spikeflow analyze rates S.h5 --out-dir D    rates, irregularity, synchrony, correlations + figures
     spikeflow analyze scaling S.h5... --out-dir D  phase times, real-time factor, speed-up, efficiency
@@ -18,7 +19,8 @@ Commands::
     spikeflow info S.h5                         summary of a spikes file
     spikeflow profiles install [NAME...]        make `snakemake --profile slurm` (and local) work as typed
 
-Errors print one sentence on stderr and exit with status 2; nothing half-written is left behind.
+Errors print one sentence on stderr and exit with status 2 (status 1 for a file-system error such
+as a full disk, naming the path); nothing half-written is left behind.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from pathlib import Path
 from typing import Sequence
 
 from spikeflow.io.atomic import atomic_path
-from spikeflow.config import ConfigError, dump_yaml, load_study, load_yaml, resolve_run, simulation_part
+from spikeflow.config import ConfigError, dump_yaml, load_study, load_yaml, simulation_part
 from spikeflow.meanfield.cli import add_meanfield_parser
 from spikeflow.sequence.cli import add_parsers as add_sequence_parsers
 from spikeflow.driver import SimulationError
@@ -48,6 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"spikeflow: error: {message}", file=sys.stderr)
         return 2
+    except OSError as err:  # a full disk (ENOSPC), no permission (EACCES), a read-only file system (EROFS), ...
+        from spikeflow.io.atomic import os_error_sentence
+
+        print(f"spikeflow: error: {os_error_sentence(err)}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--run", help="run id (see `spikeflow validate`); needed when the study has several runs")
     p.add_argument("--out", required=True, type=Path, help="YAML file to write")
     p.set_defaults(func=_cmd_resolve)
+
+    p = sub.add_parser("run", help="one run of a study into its directory (what the workflow's run rule calls)")
+    p.add_argument("--config", required=True, type=Path, help="a run config (from `spikeflow resolve`) or a study config without sweep")
+    p.add_argument("--out-dir", required=True, type=Path, help="the run's directory: spikes.h5 (written last) and the model's other outputs")
+    p.add_argument("--run-id", help="name of the run in the metadata (default: the directory's name)")
+    p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("simulate", help="run one simulation and write its spikes file")
     p.add_argument("--config", required=True, type=Path, help="a run config (from `spikeflow resolve`) or a study config without sweep")
@@ -193,18 +206,30 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_simulate(args: argparse.Namespace) -> int:
-    os.environ.setdefault("PYNEST_QUIET", "1")
-    raw = load_yaml(args.config)
+def _one_run_config(path: Path) -> dict:
+    """The resolved config of a run config, or of a study config that has no sweep."""
+    raw = load_yaml(path)
     if raw.get("sweep"):
         raise ConfigError(
-            f"{args.config} has a sweep, so it describes several runs; run it with snakemake, "
+            f"{path} has a sweep, so it describes several runs; run it with snakemake, "
             "or write one run's config with `spikeflow resolve`"
         )
-    run = resolve_run(raw)
+    study = load_study(path)  # a relative model file is found beside the config
+    return study.runs[0].config
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    os.environ.setdefault("PYNEST_QUIET", "1")
+    from spikeflow.driver.run import run
+
+    return run(_one_run_config(args.config), args.out_dir, run_id=args.run_id or args.out_dir.resolve().name)
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    os.environ.setdefault("PYNEST_QUIET", "1")
     from spikeflow.driver import simulate
 
-    simulate(run.config, args.out, run_id=args.run_id or args.out.resolve().parent.name)
+    simulate(_one_run_config(args.config), args.out, run_id=args.run_id or args.out.resolve().parent.name)
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,7 +20,8 @@ from typing import Any, Iterator, Mapping
 import jsonschema
 import yaml
 
-from spikeflow.models import get_model
+from spikeflow.io.yaml_safe import ConfigFileError, check_tree, dump_config_text, load_config_file
+from spikeflow.models import ModelNotFoundError, get_model, params_schema, resolve_model_name
 from spikeflow.preflight import check_run
 
 
@@ -27,8 +29,12 @@ class ConfigError(ValueError):
     """A config that spikeflow refuses to run, with a one-sentence reason."""
 
 
+# Most runs a study's sweep may expand to (the product of its lists' lengths); a larger sweep is
+# refused before anything is expanded.
+MAX_RUNS = 10_000
+
 # The sections of a run config that determine its spikes (analysis options and resources do not).
-SIMULATION_KEYS = ("study", "model", "params", "simulation")
+SIMULATION_KEYS = ("study", "model", "params", "simulation", "recording")
 
 
 def simulation_part(cfg: Mapping[str, Any]) -> dict[str, Any]:
@@ -112,24 +118,24 @@ class Study:
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a YAML config file into a dict (an empty file is an error)."""
+    """Read a YAML config file into a dict with :mod:`spikeflow.io.yaml_safe`'s bounded reader.
+
+    YAML 1.2 numbers (``1e9`` is a float), aliases allowed up to a bounded expanded size, nesting
+    bounded, UTF-8 only, string keys only; an empty file or one that is not a mapping is an error.
+    """
     try:
-        with open(path) as f:
-            data = yaml.safe_load(f)
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"config file {path} is not valid YAML: {err}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"config file {path} must hold a mapping of keys, not {type(data).__name__}")
-    return data
+        return load_config_file(path)
+    except ConfigFileError as err:
+        raise ConfigError(str(err)) from None
 
 
-def load_study(config: Mapping[str, Any] | str | Path) -> Study:
+def load_study(config: Mapping[str, Any] | str | Path, base_dir: str | Path | None = None) -> Study:
     """Validate a study config and expand its sweep into runs.
 
     Args:
         config: the config mapping (as Snakemake holds it) or a YAML file name.
+        base_dir: where a relative model file (``model: models/mine.py``) is looked for first
+            (default: the config file's folder; then the current directory).
 
     Returns:
         The study, each run's config resolved and checked (schema, model parameters, and the
@@ -139,8 +145,11 @@ def load_study(config: Mapping[str, Any] | str | Path) -> Study:
         ConfigError: naming the first bad key.
     """
     raw = load_yaml(config) if isinstance(config, (str, Path)) else copy.deepcopy(dict(config))
+    if base_dir is None and isinstance(config, (str, Path)):
+        base_dir = Path(config).parent
     base = validate(raw, _schema("study"))
-    complete = getattr(get_model(base["model"]), "complete_params", None)
+    base["model"] = _model_name(base["model"], base_dir)
+    complete = getattr(_model(base["model"]), "complete_params", None)
     if complete is not None:  # e.g. a preset filled in, so that sweeps can address any entry
         try:
             base["params"] = complete(base["params"])
@@ -201,8 +210,13 @@ def resolve_run(cfg: Mapping[str, Any], run_id: str = "") -> Run:
     where = f"run {run_id}: " if run_id else ""
     cfg = validate(dict(cfg), _schema("study"), prefix=where)
     cfg.pop("sweep", None)
-    model = get_model(cfg["model"])
-    params = validate(cfg["params"], _schema(f"{cfg['model']}.params"), prefix=where, root="params")
+    cfg["model"] = _model_name(cfg["model"], None)
+    model = _model(cfg["model"])
+    try:
+        schema = params_schema(cfg["model"])
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{where}model {cfg['model']}: {err}") from None
+    params = validate(cfg["params"], schema, prefix=where, root="params")
     try:
         derived = model.params_from_config(params)
     except ValueError as err:
@@ -222,14 +236,122 @@ def resolve_run(cfg: Mapping[str, Any], run_id: str = "") -> Run:
     return Run(run_id=run_id or f"seed{cfg['simulation']['seed']}", config=cfg)
 
 
+def _model_name(name: str, base_dir: str | Path | None) -> str:
+    """The canonical model name (a model file's absolute path); ConfigError if the file is missing."""
+    try:
+        return resolve_model_name(name, base_dir)
+    except ModelNotFoundError as err:
+        raise ConfigError(f"config key 'model': {err}") from None
+
+
+def _model(name: str) -> Any:
+    """The model ``name`` names; ConfigError (one sentence) if it cannot be loaded."""
+    try:
+        return get_model(name)
+    except ModelNotFoundError as err:
+        raise ConfigError(f"config key 'model': {err}") from None
+
+
 def validate(instance: dict[str, Any], schema: dict[str, Any], prefix: str = "", root: str = "") -> dict[str, Any]:
-    """Validate ``instance`` against ``schema``, filling defaults; raise ConfigError on the first error."""
+    """Validate ``instance`` against ``schema``, filling defaults; raise ConfigError on the first error.
+
+    Before the schema: the mapping must be bounded in size and depth, with string keys (a config
+    read by Snakemake's YAML loader has not been through :mod:`spikeflow.io.yaml_safe`). After it:
+    every float must be finite (:func:`_check_finite`).
+    """
+    try:
+        check_tree(instance, name=f"{prefix}config" + (f" section '{root}'" if root else ""))
+    except ConfigFileError as err:
+        raise ConfigError(str(err)) from None
     instance = copy.deepcopy(instance)
     validator = _DefaultFillingValidator(schema)
     errors = sorted(validator.iter_errors(instance), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
-        raise ConfigError(prefix + _describe(errors[0], root))
+        err = errors[0]
+        wanted = err.validator_value if err.validator == "type" else None
+        wanted = [wanted] if isinstance(wanted, str) else list(wanted or [])
+        if isinstance(err.instance, str) and {"number", "integer"} & set(wanted) and _YAML12_FLOAT.match(err.instance):
+            # a number YAML 1.1 reads as a string (Snakemake reads --configfile files so): say so
+            number = float(err.instance.replace("_", ""))
+            written = str(int(number)) if number.is_integer() and "number" not in wanted else repr(number)
+            key = ".".join(([root] if root else []) + [str(p) for p in err.absolute_path])
+            raise ConfigError(
+                f"{prefix}config key '{key}' is the string {err.instance!r}, not a number (a YAML 1.1 reader, "
+                f"such as Snakemake's for --configfile, reads {err.instance} as a string); write {written}"
+            )
+        raise ConfigError(prefix + _describe(err, root))
+    _check_finite(instance, schema, prefix, root)
     return instance
+
+
+_YAML12_FLOAT = re.compile(r"^[-+]?(?:\.[0-9][0-9_]*|[0-9][0-9_]*(?:\.[0-9_]*)?)[eE][-+]?[0-9]+$")
+
+
+def _check_finite(instance: Any, schema: Mapping[str, Any], prefix: str = "", root: str = "") -> None:
+    """Refuse NaN and infinities (JSON Schema's ranges let them through), naming the key.
+
+    Every float of a config must be finite unless the schema of its key (or of a section above
+    it) says ``x-allow-nonfinite: true`` (no key does today). Sweep values are checked against
+    the schema of the key they set (``cases`` entries against the whole config's).
+    """
+    stack: list[tuple[Any, Any, tuple[str, ...]]] = [(instance, schema, ())]
+    while stack:
+        node, sub, path = stack.pop()
+        if isinstance(sub, Mapping) and sub.get("x-allow-nonfinite") is True:
+            continue
+        if isinstance(node, float) and not math.isfinite(node):
+            if len(path) >= 3 and path[0] == "sweep" and not root:
+                where = f", at '{'.'.join(path[3:])}'" if len(path) > 3 else ""
+                raise ConfigError(
+                    f"{prefix}sweep key '{path[1]}' has the value {node} (entry {int(path[2]) + 1}{where}); "
+                    "it must be a finite number"
+                )
+            key = ".".join(([root] if root else []) + list(path))
+            raise ConfigError(f"{prefix}config key '{key}' is {node}; it must be a finite number")
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if path == ("sweep",) and not root:  # a sweep key's values set the key it names
+                    target = schema if key == "cases" else _subschema_at(schema, str(key).split("."))
+                    stack.extend((item, target, path + (str(key), str(i))) for i, item in enumerate(value or ()))
+                else:
+                    stack.append((value, _subschema(schema, sub, str(key)), path + (str(key),)))
+        elif isinstance(node, list):
+            stack.extend((item, _subschema(schema, sub, str(i)), path + (str(i),)) for i, item in enumerate(node))
+
+
+def _subschema(root: Mapping[str, Any], sub: Any, key: str) -> Any:
+    """The schema of ``key`` (a property name or a list index) under ``sub`` ({} when open)."""
+    sub = _deref(root, sub)
+    if not isinstance(sub, Mapping):
+        return {}
+    if key in sub.get("properties", {}):
+        return _deref(root, sub["properties"][key])
+    if key.isdigit():
+        prefix_items = sub.get("prefixItems", [])
+        if int(key) < len(prefix_items):
+            return _deref(root, prefix_items[int(key)])
+        if isinstance(sub.get("items"), Mapping):
+            return _deref(root, sub["items"])
+    return _deref(root, sub["additionalProperties"]) if isinstance(sub.get("additionalProperties"), Mapping) else {}
+
+
+def _deref(root: Mapping[str, Any], sub: Any) -> Any:
+    """Follow local ``$ref``s (``#/$defs/...``) of a schema."""
+    for _ in range(16):
+        if not (isinstance(sub, Mapping) and isinstance(sub.get("$ref"), str) and sub["$ref"].startswith("#/")):
+            break
+        target: Any = root
+        for part in sub["$ref"][2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, Mapping) else {}
+        sub = target
+    return sub
+
+
+def _subschema_at(root: Mapping[str, Any], parts: list[str]) -> Any:
+    sub: Any = root
+    for part in parts:
+        sub = _subschema(root, sub, part)
+    return sub
 
 
 def _describe(err: jsonschema.ValidationError, root: str) -> str:
@@ -279,6 +401,14 @@ def _expand_sweep(base: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, An
         yield f"seed{base['simulation']['seed']}", "", base
         return
     keys = list(sweep)
+    sizes = [len(sweep[k]) for k in keys]
+    count = math.prod(sizes)
+    if count > MAX_RUNS:  # before expanding anything
+        product = " x ".join(f"{n:,}" for n in sizes)
+        raise ConfigError(
+            f"the sweep gives {count:,} runs ({product}), more than the {MAX_RUNS:,} a study may have; "
+            "sweep fewer values, or split it into several studies"
+        )
     for values in itertools.product(*(sweep[k] for k in keys)):
         cfg = copy.deepcopy(base)
         labels, series = [], ""
@@ -334,5 +464,5 @@ def _label(key: str, value: Any) -> str:
 
 
 def dump_yaml(data: Mapping[str, Any]) -> str:
-    """YAML text of a resolved config (key order kept)."""
-    return yaml.safe_dump(dict(data), sort_keys=False)
+    """YAML text of a resolved config (key order kept), read back the same by YAML 1.1 and 1.2 readers."""
+    return dump_config_text(dict(data))

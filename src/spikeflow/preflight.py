@@ -66,6 +66,40 @@ def check_run(description: Mapping[str, Any], cfg: Mapping[str, Any]) -> None:
             raise ValueError(
                 f"config key 'simulation.{key}' is {value} ms, not a multiple of the resolution {resolution} ms"
             )
+    check_recording(description, cfg)
+
+
+# State recordings are held in memory (on the recording rank and once more gathered on rank 0).
+MAX_STATE_BYTES = 2 * 1024**3
+
+
+def check_recording(description: Mapping[str, Any], cfg: Mapping[str, Any]) -> None:
+    """Refuse a state recording that names an unknown population or would not fit in memory."""
+    rec = cfg.get("recording") or {}
+    variables = rec.get("variables") or []
+    if not variables:
+        return
+    sizes = {p["name"]: int(p["size"]) for p in description["populations"]}
+    for name in rec.get("populations") or []:
+        if name not in sizes:
+            raise ValueError(f"config key 'recording.populations' names {name!r}, which is not a population ({', '.join(sizes)})")
+    sim = cfg["simulation"]
+    interval = float(rec.get("interval_ms", 1.0))
+    steps = interval / float(sim["resolution"])
+    if abs(steps - round(steps)) > 1e-6:
+        raise ValueError(
+            f"config key 'recording.interval_ms' is {interval} ms, not a multiple of the resolution {sim['resolution']} ms"
+        )
+    names = rec.get("populations") or list(sizes)
+    neurons = sum(min(int(rec.get("neurons", 10)), sizes[n]) for n in names)
+    samples = (float(sim["t_presim"]) + float(sim["t_sim"])) / interval
+    need = 2 * 8 * samples * neurons * len(variables)
+    if need > MAX_STATE_BYTES:
+        raise ValueError(
+            f"recording {len(variables)} variable(s) of {neurons:,} neurons every {interval} ms needs about "
+            f"{need / 1024**3:.1f} GiB, more than the {MAX_STATE_BYTES / 1024**3:.0f} GiB allowed; record fewer neurons "
+            "(recording.neurons) or a longer recording.interval_ms"
+        )
 
 
 def nest_has_mpi() -> bool | None:

@@ -107,7 +107,6 @@ def test_sigkill_mid_write_leaves_no_file_and_the_next_write_cleans_up(tmp_path)
 def test_sigterm_mid_write_leaves_nothing_and_still_dies_of_sigterm(tmp_path):
     out = tmp_path / "spikes.h5"
     proc = start_writer(out)
-    tmp = temp_name(out, proc.pid)
     wait_until_growing(proc, out)
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)

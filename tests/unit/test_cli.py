@@ -32,7 +32,7 @@ def test_resolve_writes_the_simulation_part_of_one_run(tmp_path):
     out = tmp_path / "run.yaml"
     assert main(["resolve", cfg, "--run", "seed2", "--out", str(out)]) == 0
     run = yaml.safe_load(out.read_text())
-    assert set(run) == {"study", "model", "params", "simulation"}
+    assert set(run) == {"study", "model", "params", "simulation", "recording"}
     assert run["simulation"]["seed"] == 2 and run["params"]["g"] == -4.0
     assert main(["resolve", cfg, "--out", str(tmp_path / "x.yaml")]) == 2  # two runs: --run needed
     assert not (tmp_path / "x.yaml").exists()

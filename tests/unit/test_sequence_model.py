@@ -10,8 +10,9 @@ from spikeflow.plots import sequence as plots
 
 def test_model_interface_and_schema():
     model = get_model("sequence")
-    assert model.DRIVER == "sequence"
-    run = resolve_run({"model": "sequence", "params": {"grid_shape": [3, 3], "n_links": 20}, "simulation": {"t_sim": 3000.0, "resolution": 1.0}})
+    assert not hasattr(model, "DRIVER")  # the one driver runs it, through its protocol hooks
+    assert all(callable(getattr(model, hook)) for hook in ("protocol", "set_plasticity", "local_results", "write_outputs"))
+    run = resolve_run({"model": "sequence", "params": {"grid_shape": [3, 3], "n_links": 20}, "simulation": {"t_sim": 9000.0, "resolution": 1.0}})
     assert run.config["params"]["grid_shape"] == [3, 3] and run.config["params"]["R_max"] == 100.0
     d = model.params_from_config(run.config["params"])
     desc = model.describe(d)
@@ -22,6 +23,9 @@ def test_model_interface_and_schema():
         resolve_run({"model": "sequence", "params": {"lamda": 0.1}})
     with pytest.raises(ConfigError, match="k_min"):
         resolve_run({"model": "sequence", "params": {"k_min": 4, "k_max": 3}})
+    # the phases must fit before any job: t_sim holds a test before and after training
+    with pytest.raises(ConfigError, match="twice params.t_test"):
+        resolve_run({"model": "sequence", "params": {"t_test": 2000.0}, "simulation": {"t_sim": 3000.0, "resolution": 1.0}})
 
 
 def test_figures_are_written(tmp_path):

@@ -69,7 +69,7 @@ def test_profile_runs_a_study_with_an_mpi_job_through_slurm(slurm, workdir):
     for run in ("ranks2-threads1", "ranks1-threads2"):
         assert (results / run / "rates" / "rates.json").exists()
     # the jobs really went through Slurm, the MPI simulation among them
-    assert re.search(r"submitted with SLURM jobid \d+ \(log: \S*rule_simulate_mpi/", out), out
+    assert re.search(r"submitted with SLURM jobid \d+ \(log: \S*rule_run_mpi/", out), out
     assert re.search(r"submitted with SLURM jobid \d+ \(log: \S*rule_simulate/", out), out
     assert mpi.metadata["per_rank"][0]["host"] and len(mpi.metadata["per_rank"]) == 2
 
@@ -82,7 +82,7 @@ def test_cancelled_job_leaves_nothing_that_looks_finished(slurm, workdir):
     )
     spikes = workdir / "results" / "long" / "seed55" / "spikes.h5"
     proc = _snakemake_slurm(workdir, slurm, "--configfile", str(study), "--retries", "0", start_new_session=True)
-    log = workdir / "results" / "long" / "seed55" / "logs" / "simulate.log"
+    log = workdir / "results" / "long" / "seed55" / "logs" / "run.log"
     deadline = time.time() + 300
     while time.time() < deadline and not (log.exists() and "simulate:" in log.read_text()):
         time.sleep(1)

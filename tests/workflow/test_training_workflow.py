@@ -29,7 +29,7 @@ def _workdir(tmp_path):
 def test_shipped_training_config_dry_run(tmp_path):
     wd = _workdir(tmp_path)
     out = run_snakemake("-n", "--cores", "2", "--configfile", "workflow/config/training.yaml", cwd=wd).stdout
-    assert "train" in out and "analyze_rates" in out and "simulate" not in out.replace("simulate.smk", "")
+    assert "rule run:" in out and "analyze_rates" in out
 
 
 def test_t_sim_mismatch_is_refused_before_any_job(tmp_path):

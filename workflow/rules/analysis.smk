@@ -43,7 +43,7 @@ rule analyze_rates:
 
 rule analyze_scaling:
     input:
-        lambda wildcards: spikes_of(SERIES[wildcards.series]),
+        lambda wildcards: PLAN.spikes_of(SERIES[wildcards.series]),
     output:
         json=f"{RESULTS}/scaling/{{series}}/scaling.json",
         table=report(
@@ -82,7 +82,7 @@ rule analyze_scaling:
 
 rule analyze_memory:
     input:
-        spikes_of(RUNS),
+        PLAN.spikes_of(RUNS),
     output:
         json=f"{RESULTS}/memory/memory.json",
         model=f"{RESULTS}/memory/memory_model.json",

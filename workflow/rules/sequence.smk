@@ -1,6 +1,6 @@
-# Sequence learning (Klampfl & Maass 2013): build the C++ NEST extension module once, run each
-# run with the family's own driver (`spikeflow sequence`: test, train, test), then decode the
-# patterns before and after training and draw the figures.
+# Sequence learning (Klampfl & Maass 2013): build the C++ NEST extension module once (an input of
+# the run rule for this family), then decode the patterns of each run before and after training
+# and draw the figures.
 
 
 rule build_nestext:
@@ -12,53 +12,6 @@ rule build_nestext:
         "../envs/spikeflow.yaml"
     shell:
         "spikeflow build-ext > {output:q} 2> {log:q}"
-
-
-rule sequence_run:
-    wildcard_constraints:
-        run=runs_pattern(mpi=False, driver="sequence"),
-    input:
-        config=f"{RESULTS}/{{run}}/config.yaml",
-        module=f"{RESULTS}/nestext/module_path.txt",
-    output:
-        spikes=f"{RESULTS}/{{run}}/spikes.h5",
-        side=f"{RESULTS}/{{run}}/sequence.npz",
-    log:
-        f"{RESULTS}/{{run}}/logs/sequence.log",
-    threads: lambda wildcards: RUNS[wildcards.run].threads
-    resources:
-        mem_mb=lambda wildcards: RESOURCES[wildcards.run]["mem_mb"],
-        runtime=lambda wildcards: RESOURCES[wildcards.run]["runtime"],
-    conda:
-        "../envs/spikeflow.yaml"
-    shell:
-        "spikeflow sequence --config {input.config:q} --out {output.spikes:q} --run-id {wildcards.run:q} > {log:q} 2>&1"
-
-
-rule sequence_run_mpi:
-    wildcard_constraints:
-        run=runs_pattern(mpi=True, driver="sequence"),
-    input:
-        config=f"{RESULTS}/{{run}}/config.yaml",
-        module=f"{RESULTS}/nestext/module_path.txt",
-    output:
-        spikes=f"{RESULTS}/{{run}}/spikes.h5",
-        side=f"{RESULTS}/{{run}}/sequence.npz",
-    log:
-        f"{RESULTS}/{{run}}/logs/sequence.log",
-    threads: lambda wildcards: RUNS[wildcards.run].ranks * RUNS[wildcards.run].threads
-    resources:
-        mpi="mpirun --bind-to none",
-        tasks=lambda wildcards: RUNS[wildcards.run].ranks,
-        cpus_per_task=lambda wildcards: RUNS[wildcards.run].threads,
-        mem_mb=lambda wildcards: RESOURCES[wildcards.run]["mem_mb"],
-        runtime=lambda wildcards: RESOURCES[wildcards.run]["runtime"],
-    conda:
-        "../envs/spikeflow.yaml"
-    shell:
-        "export SRUN_CPUS_PER_TASK={resources.cpus_per_task}; "
-        "{resources.mpi} -n {resources.tasks} spikeflow sequence --config {input.config:q} "
-        "--out {output.spikes:q} --run-id {wildcards.run:q} > {log:q} 2>&1"
 
 
 rule sequence_analyze:

@@ -65,7 +65,7 @@ def simulate(
         f"{cfg['model']} run {run_id}: {sum(p['size'] for p in description['populations']):,} neurons, "
         f"{kernel['num_ranks']} rank(s) x {kernel['threads_per_rank']} thread(s), seed {kernel['seed']}"
     )
-    network = session.build(model, derived)
+    network = session.build(model, derived, recording=cfg.get("recording"))
     say(f"created in {session.phases.phases['create']['wall_s']:.1f} s")
     say(f"connected {session.nest.num_connections:,} synapses in {session.phases.phases['connect']['wall_s']:.1f} s")
 
@@ -81,8 +81,10 @@ def simulate(
     local = local_results(network, derived) if local_results is not None else None
     gathered, per_rank, collect_s = session.collect(filtered)
     parts = gather_objects(local, session.num_ranks) if local_results is not None else []
+    state_parts = gather_objects(session.state.local(), session.num_ranks) if session.state is not None else []
     if session.rank != 0:
         return None
+    reports = session.state.assemble(state_parts, windows) if session.state is not None else None
 
     sizes = {p["name"]: p["size"] for p in description["populations"]}
     populations = [
@@ -108,9 +110,23 @@ def simulate(
         collect_s=collect_s,
         extra=extra,
     )
-    path = write_spikes(out, populations, metadata)
+    path = write_spikes(out, populations, metadata, reports=reports)
     say(f"wrote {sum(counts.values()):,} spikes of {len(populations)} populations to {path} (collected in {collect_s:.2f} s)")
     return path
+
+
+def run(cfg: Mapping[str, Any], out_dir: str | Path, *, run_id: str = "run", log: Callable[[str], None] | None = None) -> int:
+    """One run into its directory: ``out_dir/spikes.h5`` (written last) and the model's side outputs.
+
+    A family whose run is more than one pass of the driver says so with an ``execute`` hook
+    (training: epochs, checkpoints, resume); every other model goes through :func:`simulate`.
+    """
+    model = get_model(cfg["model"])
+    execute = getattr(model, "execute", None)
+    if execute is not None:
+        return int(execute(cfg, Path(out_dir), run_id) or 0)
+    simulate(cfg, Path(out_dir) / "spikes.h5", run_id=run_id, log=log)
+    return 0
 
 
 def run_metadata(

@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping, Sequence
 from spikeflow.driver.gather import gather_spikes
 from spikeflow.driver.kernel import PhaseLog, kernel_timers, memory_now, setup_kernel
 from spikeflow.driver.phases import PHASES, Phase, run_in_chunks
-from spikeflow.driver.recording import SpikeRecorders
+from spikeflow.driver.recording import SpikeRecorders, StateRecorders
 
 
 class SimulationError(RuntimeError):
@@ -73,6 +73,7 @@ class Session:
         self.t_ms = 0.0
         self.network: Any = None
         self.recorders: SpikeRecorders | None = None
+        self.state: StateRecorders | None = None
 
     def build(
         self,
@@ -81,6 +82,7 @@ class Session:
         *,
         after_connect: Callable[[Any], None] | None = None,
         prepare: bool = True,
+        recording: Mapping[str, Any] | None = None,
     ) -> Any:
         """Create (network + spike recorders) and connect, each timed; returns the model's Network.
 
@@ -90,6 +92,7 @@ class Session:
             after_connect: called with the network inside the connect phase (e.g. a restored state).
             prepare: end the connect phase with ``Prepare``/``Cleanup``, so that it holds all
                 of construction (the presynaptic infrastructure is built there).
+            recording: the run's ``recording`` section (multimeters on sampled neurons), if any.
         """
         nest = self.nest
         with self.phases.phase("create"):
@@ -98,6 +101,18 @@ class Session:
         with self.phases.phase("connect"):
             model.connect(self.network, derived)
             self.recorders.connect()
+            if recording and recording.get("variables"):
+                try:
+                    self.state = StateRecorders(
+                        nest,
+                        self.network,
+                        recording["variables"],
+                        float(recording.get("interval_ms", 1.0)),
+                        int(recording.get("neurons", 10)),
+                        recording.get("populations") or (),
+                    )
+                except ValueError as err:
+                    raise SimulationError(str(err)) from None
             if after_connect is not None:
                 after_connect(self.network)
             if prepare:

@@ -2,13 +2,29 @@
 
 Layout (see README "The spikes file")::
 
+    /                               attrs magic = 0x0A7A (uint32), version = [0, 1] (2 x uint32):
+                                    the SONATA file attributes (spec version 0.1)
     /spikes                         group, one subgroup per population
     /spikes/<pop>                   attr sorting: enum {none 0, by_id 1, by_time 2} (uint8)
                                     attr n_nodes: population size (spikeflow extension)
     /spikes/<pop>/timestamps        float64 (n_spikes,), attr units = "ms"
-    /spikes/<pop>/node_ids          uint64 (n_spikes,), 0-based index within the population
+    /spikes/<pop>/node_ids          uint64 (n_spikes,), 0-based index within the population;
+                                    attr sorting = "by_time" (text, the same value: see below)
     /metadata                       attrs: scalars as they are, nested values as JSON text
                                     (their names listed in attr ``json_encoded``)
+
+The SONATA specification makes ``sorting`` an HDF5 enum on the population group, and libsonata
+reads it as one (a text attribute there makes libsonata fail). bmtk (1.2) reads that attribute
+as text and so sees an enum as "unknown"; it looks first for a ``sorting`` attribute on the
+``node_ids`` dataset, so spikeflow writes the same value there as text. Both then read the
+sorting as ``by_time``.
+
+Files spikeflow did not write (bmtk's, another simulator's) are read too: what SONATA requires
+is checked as for spikeflow's own files, and what they lack is taken from the spikes and said
+(:attr:`SpikeData.missing`, and one line on stderr): no ``/metadata`` (the recorded window is
+then from 0 to the last spike), no ``n_nodes`` (inferred as the largest node id + 1), signed
+node ids (bmtk writes int64; accepted when none is negative), a text ``sorting`` attribute,
+timestamps in seconds (converted to ms).
 
 Both spikes datasets are chunked and carry HDF5's fletcher32 checksum per chunk (the values
 are stored unchanged), so a flipped bit on disk fails on read instead of moving a spike.
@@ -36,6 +52,11 @@ from spikeflow.io.atomic import atomic_path
 
 SORTING = h5py.enum_dtype({"none": 0, "by_id": 1, "by_time": 2}, basetype="u1")
 _SORTING_CODES = {"none": 0, "by_id": 1, "by_time": 2}
+_SORTING_NAMES = {code: name for name, code in _SORTING_CODES.items()}
+
+#: SONATA's root attributes: ``magic`` (uint32 0x0A7A) and ``version`` (two uint32: spec 0.1).
+SONATA_MAGIC = np.uint32(0x0A7A)
+SONATA_VERSION = np.array([0, 1], dtype=np.uint32)
 
 
 @dataclass(frozen=True)
@@ -87,22 +108,34 @@ class SpikeData:
 
     populations: dict[str, PopulationSpikes]
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: What the file lacks and what was inferred instead, one sentence each (empty for
+    #: spikeflow's own files); see :func:`read_spikes`.
+    missing: tuple[str, ...] = ()
 
     @property
     def t_presim(self) -> float:
-        """Presimulation time in ms (spikes before it are transients)."""
+        """Presimulation time in ms (spikes before it are transients); 0 without metadata."""
         return float(self.metadata.get("t_presim_ms", 0.0))
 
     @property
     def t_stop(self) -> float:
-        """End of the recorded time in ms."""
-        return float(self.metadata["t_presim_ms"] + self.metadata["t_sim_ms"])
+        """End of the recorded time in ms.
+
+        From the metadata (``t_presim_ms + t_sim_ms``); a file without them (one spikeflow did
+        not write) ends at its last spike, taken one step of float64 beyond it so that an
+        analysis window ``[t_presim, t_stop)`` keeps that spike (0 if there are no spikes).
+        """
+        if "t_presim_ms" in self.metadata and "t_sim_ms" in self.metadata:
+            return float(self.metadata["t_presim_ms"] + self.metadata["t_sim_ms"])
+        last = [float(pop.times.max()) for pop in self.populations.values() if pop.n_spikes]
+        return float(np.nextafter(max(last), np.inf)) if last else 0.0
 
 
 def write_spikes(
     path: str | os.PathLike,
     populations: Iterable[PopulationSpikes],
     metadata: Mapping[str, Any],
+    reports: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write a spikes file atomically (temporary name, then rename).
 
@@ -113,21 +146,29 @@ def write_spikes(
         path: target file name.
         populations: the spikes of each population, in the model's order.
         metadata: run metadata; scalars are stored as attributes, anything else as JSON.
+        reports: state recordings beside the spikes (:mod:`spikeflow.io.reports`), if any.
 
     Returns:
         The path written.
     """
     start = time.perf_counter()
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["magic"] = SONATA_MAGIC
+        f.attrs["version"] = SONATA_VERSION
         group = f.create_group("spikes")
         for pop in populations:
             pop = pop.sorted_by_time()
             g = group.create_group(pop.name)
-            g.attrs.create("sorting", _SORTING_CODES["by_time"], dtype=SORTING)
+            g.attrs.create("sorting", _SORTING_CODES["by_time"], dtype=SORTING)  # SONATA, libsonata
             g.attrs["n_nodes"] = np.uint64(pop.n_nodes)
             ts = _create_checked(g, "timestamps", pop.times.astype(np.float64, copy=False))
             ts.attrs["units"] = "ms"
-            _create_checked(g, "node_ids", pop.node_ids.astype(np.uint64, copy=False))
+            ids = _create_checked(g, "node_ids", pop.node_ids.astype(np.uint64, copy=False))
+            ids.attrs["sorting"] = "by_time"  # the same as text, where bmtk looks first
+        if reports:
+            from spikeflow.io.reports import write_reports
+
+            write_reports(f, reports)
         meta = f.create_group("metadata")
         _write_metadata(meta, metadata)
         meta.attrs["write_s"] = time.perf_counter() - start  # how long writing this file took

@@ -2,8 +2,8 @@
 
 The numbers and the neuron x synapse compatibility table are in
 :mod:`spikeflow.models.training_params`; this module only turns them into NEST calls. Runs of
-``model: training`` are driven by ``spikeflow train`` (:data:`DRIVER`, see
-:mod:`spikeflow.training`), which trains epoch by epoch and checkpoints after each.
+``model: training`` are driven by ``spikeflow run`` (:func:`execute`, see :mod:`spikeflow.training`),
+which trains epoch by epoch on the driver's sessions and checkpoints after each.
 
 Every pathway (``E->E``, ``E->I``, ``I->E``, ``I->I``, ``X->E``, ``X->I``) gets its own copy of
 its synapse model (``training_EE``, ...), which carries the synapse parameters, so that the
@@ -26,8 +26,13 @@ from spikeflow.models.training_params import (
     model_params,
 )
 
-#: The command that produces a training run's spikes.h5 (read by workflow/rules/common.smk).
-DRIVER = "train"
+
+
+def execute(cfg: Mapping[str, Any], out_dir: Any, run_id: str) -> int:
+    """``spikeflow run`` of a training run: epochs on driver sessions, checkpoints, resume, tables, figures."""
+    from spikeflow.training.cli import train_run
+
+    return train_run(dict(cfg), out_dir, run_id, resume=True)
 
 
 def check_config(cfg: Mapping[str, Any]) -> None:

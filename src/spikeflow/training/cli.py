@@ -37,23 +37,40 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
 def cmd_train(args: argparse.Namespace) -> int:
     """Handler of ``spikeflow train``."""
     os.environ.setdefault("PYNEST_QUIET", "1")
+    return train_run(load_yaml(args.config), args.out_dir, args.run_id, resume=args.resume, stop_after=args.stop_after, figures=not args.no_figures)
+
+
+def train_run(
+    run_config: dict,
+    out_dir: Path,
+    run_id: str | None = None,
+    *,
+    resume: bool = True,
+    stop_after: int | None = None,
+    figures: bool = True,
+) -> int:
+    """Train one run into ``out_dir`` (resuming from its latest checkpoint if ``resume``); 0 when done.
+
+    This is what ``spikeflow run`` does for a training run (``models.training.execute``).
+    """
     from spikeflow.training.checkpoint import latest_checkpoint, read_checkpoint
     from spikeflow.training.config import TrainingConfig
     from spikeflow.training.outputs import write_outputs
     from spikeflow.training.trainer import Trainer
 
-    cfg = TrainingConfig.from_run_config(load_yaml(args.config))
-    run_id = args.run_id or args.out_dir.resolve().name
-    latest = latest_checkpoint(args.out_dir / "checkpoints") if args.resume else None
+    out_dir = Path(out_dir)
+    cfg = TrainingConfig.from_run_config(run_config)
+    run_id = run_id or out_dir.resolve().name
+    latest = latest_checkpoint(out_dir / "checkpoints") if resume else None
     if latest is not None and simulation_part(read_checkpoint(latest).config) != simulation_part(cfg.run_config):
         print(f"[spikeflow] checkpoint {latest} belongs to another config; training from the start", flush=True)
         latest = None
     if latest is not None:
-        trainer = Trainer.resume(latest, out_dir=args.out_dir)
+        trainer = Trainer.resume(latest, out_dir=out_dir)
         trainer._say(f"resuming {run_id} from {latest} (epoch {trainer.epoch})")
     else:
-        _remove_stale(args.out_dir)
-        trainer = Trainer(cfg, out_dir=args.out_dir)
+        _remove_stale(out_dir)
+        trainer = Trainer(cfg, out_dir=out_dir)
         p = cfg.params
         trainer._say(
             f"training run {run_id}: {p['n_neurons']} {p['neuron_model']} neurons, {p['synapse_model']} on "
@@ -61,15 +78,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         trainer.build()
     n_epochs = cfg.params["n_epochs"]
-    stop = n_epochs if args.stop_after is None else min(int(args.stop_after), n_epochs)
+    stop = n_epochs if stop_after is None else min(int(stop_after), n_epochs)
     if stop > trainer.epoch:
         trainer.train(stop - trainer.epoch)
     if trainer.epoch < n_epochs:
         trainer._say(f"stopped after epoch {trainer.epoch} of {n_epochs}; continue with --resume")
         return 0
     if trainer._rank == 0:
-        written = write_outputs(trainer, args.out_dir, run_id, figures=not args.no_figures)
-        trainer._say(f"wrote {len(written)} files to {args.out_dir} (spikes: {written['spikes']})")
+        written = write_outputs(trainer, out_dir, run_id, figures=figures)
+        trainer._say(f"wrote {len(written)} files to {out_dir} (spikes: {written['spikes']})")
     return 0
 
 
