@@ -11,7 +11,9 @@ from snakemake.utils import min_version
 min_version("9.19")
 
 
-if "model" not in config:  # no study given: the embedded laptop default
+# No study given: the embedded laptop default. A --configfile without `model` is not merged into
+# it (it is refused, naming the missing key).
+if "model" not in config and not getattr(getattr(workflow, "config_settings", None), "configfiles", None):
 
     configfile: "workflow/config/default.yaml"
 

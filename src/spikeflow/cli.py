@@ -16,7 +16,8 @@ Commands::
     spikeflow build-ext                         build (or find cached) the WTA NEST extension module
     spikeflow sequence --config F --out-dir D   WTA sequence learning: test, train, test phases
     spikeflow sequence-analyze D                grid, rasters, weights, pattern decoding + figures
-    spikeflow info S.h5                         summary of a spikes file
+    spikeflow info S.h5                         summary of a spikes file (spikeflow's or any SONATA spikes file)
+    spikeflow export nwb S.h5 --out F.nwb       the spikes as an NWB Units table with the run's metadata
     spikeflow profiles install [NAME...]        make `snakemake --profile slurm` (and local) work as typed
 
 Errors print one sentence on stderr and exit with status 2 (status 1 for a file-system error such
@@ -151,12 +152,29 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="summary of a spikes file")
     p.add_argument("spikes", type=Path)
     p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser("export", help="a spikes file in another format")
+    formats = p.add_subparsers(dest="format", required=True, metavar="FORMAT")
+    n = formats.add_parser("nwb", help="the spikes as an NWB Units table (one unit per neuron, silent ones included) with the run's metadata")
+    n.add_argument("spikes", type=Path, help="spikes file (.h5; spikeflow's or any SONATA spikes file)")
+    n.add_argument("--out", required=True, type=Path, help="NWB file to write (.nwb)")
+    n.set_defaults(func=_cmd_export_nwb)
     return parser
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     study = load_study(args.config)
     from spikeflow.models import get_model
+    from spikeflow.preflight import nest_has_mpi
+    from spikeflow.resources import study_resources
+
+    study_resources(study)  # the workflow's checks too: memory and cores of the nodes
+    mpi_runs = [run for run in study.runs if run.ranks > 1]
+    if mpi_runs and nest_has_mpi() is False:
+        raise ConfigError(
+            f"run {mpi_runs[0].run_id} asks for {mpi_runs[0].ranks} MPI ranks, but the NEST installed here has no MPI; "
+            "build it with containers/build-nest.sh (or run inside the Apptainer image)"
+        )
 
     print(f"study {study.name}: {len(study.runs)} run(s), all valid")
     for run in study.runs:
@@ -294,8 +312,11 @@ def _cmd_analyze_attractor_summary(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from spikeflow.io.spikes import read_metadata
+    from spikeflow.io.spikes import describe_foreign, has_run_metadata, read_metadata
 
+    if not has_run_metadata(args.spikes):  # a SONATA spikes file spikeflow did not write
+        print(describe_foreign(args.spikes))
+        return 0
     meta = read_metadata(args.spikes)
     print(f"{args.spikes}: {meta.get('model')} run {meta.get('run_id')} of study {meta.get('study')}")
     print(
@@ -310,6 +331,17 @@ def _cmd_info(args: argparse.Namespace) -> int:
         phases = ", ".join(f"{k} {v['wall_s']:.2f} s" for k, v in rank["phases"].items())
         peak = max(v["peak_rss_kb"] for v in rank["phases"].values()) / 1024
         print(f"  rank {rank['rank']} on {rank['host']}: {phases}; peak RSS {peak:,.0f} MiB")
+    return 0
+
+
+def _cmd_export_nwb(args: argparse.Namespace) -> int:
+    from spikeflow.io.nwb import export_nwb
+
+    done = export_nwb(args.spikes, args.out)
+    print(
+        f"{done['out']}: NWB file {done['identifier']}, {done['n_units']:,} units "
+        f"({', '.join(done['populations'])}), {done['n_spikes']:,} spikes"
+    )
     return 0
 
 

@@ -46,6 +46,12 @@ def check_run(description: Mapping[str, Any], cfg: Mapping[str, Any]) -> None:
     """
     sim = cfg["simulation"]
     n_vp = int(sim["ranks"]) * int(sim["threads"])
+    empty = [p["name"] for p in description["populations"] if int(p["size"]) < 1]
+    if empty:
+        raise ValueError(
+            f"population {empty[0]} has no neurons with these parameters (e.g. a scale too small); "
+            "every population needs at least one"
+        )
     n_neurons = sum(p["size"] for p in description["populations"])
     connections = dict(description["connections"])
     # one spike_recorder connection per neuron, static_synapse
@@ -59,6 +65,19 @@ def check_run(description: Mapping[str, Any], cfg: Mapping[str, Any]) -> None:
                 f"virtual process, but simulation.ranks x simulation.threads is {n_vp}"
             )
     resolution = float(sim["resolution"])
+    tics = resolution / NEST_TIC_MS
+    if resolution < NEST_TIC_MS or abs(tics - round(tics)) > 1e-6:
+        raise ValueError(
+            f"config key 'simulation.resolution' is {resolution} ms; NEST needs a multiple of its time step "
+            f"(tic) of {NEST_TIC_MS} ms"
+        )
+    interval = float(sim["progress_interval"])
+    chunks = (float(sim["t_presim"]) + float(sim["t_sim"])) / interval if interval > 0 else 1
+    if chunks > MAX_CHUNKS:
+        raise ValueError(
+            f"config key 'simulation.progress_interval' ({sim['progress_interval']} ms) splits the run into "
+            f"{chunks:,.0f} chunks (more than {MAX_CHUNKS:,}); choose a longer interval (or 0 for none)"
+        )
     for key in ("t_presim", "t_sim", "progress_interval"):
         value = float(sim[key])
         steps = value / resolution
@@ -68,6 +87,11 @@ def check_run(description: Mapping[str, Any], cfg: Mapping[str, Any]) -> None:
             )
     check_recording(description, cfg)
 
+
+# NEST's default time step of its clock (ms_per_tic): every time is a whole number of tics.
+NEST_TIC_MS = 0.001
+# A run is advanced in at most this many chunks (progress lines, hooks, events).
+MAX_CHUNKS = 1_000_000
 
 # State recordings are held in memory (on the recording rank and once more gathered on rank 0).
 MAX_STATE_BYTES = 2 * 1024**3

@@ -23,6 +23,9 @@ BASE_MB = 400.0  # Python + NEST kernel per rank
 BYTES_PER_CONNECTION = 48.0  # static_synapse with target and delay bookkeeping, incl. construction peak
 BYTES_PER_NEURON = 1500.0  # iaf_psc_exp state, buffers and recorder events
 HEADROOM = 1.15  # a job asks for 15 % more than the estimate: Slurm kills a job over its --mem
+# Threads per node may exceed its cores by at most this factor (one thread per core is fastest;
+# full-scale PD14 needs 4 virtual processes, which a 2-core machine runs oversubscribed).
+OVERSUBSCRIBE = 2
 
 
 def describe_run(run_config: dict[str, Any]) -> dict[str, Any]:
@@ -93,7 +96,7 @@ def machine_memory_mb() -> int:
 
 
 def check_fits(run: Any, resources: dict[str, int]) -> None:
-    """Refuse a run whose memory request exceeds what its nodes have.
+    """Refuse a run whose memory request or cores exceed what its nodes have.
 
     Raises:
         ConfigError: one sentence with the estimate, the nodes' memory and what to change.
@@ -109,6 +112,15 @@ def check_fits(run: Any, resources: dict[str, int]) -> None:
             f"run {run.run_id} {source} {resources['mem_mb']:,} MB of memory, more than its "
             f"{nodes} node(s) of {node_mb:,} MB (resources.node_memory_mb); use a smaller network, "
             "more nodes (resources.nodes, with simulation.ranks), or a bigger node"
+        )
+    cores = int(given.get("node_cores") or os.cpu_count() or 1)
+    sim = run.config["simulation"]
+    per_node = -(-int(sim["ranks"]) // nodes) * int(sim["threads"])  # ranks spread over the nodes
+    if per_node > OVERSUBSCRIBE * cores:
+        raise ConfigError(
+            f"run {run.run_id} asks for {per_node} threads per node (simulation.ranks x simulation.threads over "
+            f"{nodes} node(s)), more than {OVERSUBSCRIBE} x the {cores} cores its nodes have (resources.node_cores); "
+            "use fewer threads or ranks, or more nodes"
         )
 
 

@@ -262,6 +262,31 @@ class TrainingDerived:
         return self.params.synapse_model if pathway in self.params.plastic else "static_synapse"
 
 
+# The parameters each synapse model takes (read from nest.GetDefaults of NEST 3.10, without the
+# read-only entries and the volume transmitter, which spikeflow connects itself); a key of
+# params.synapse_params that is not here is refused before any job.
+SYNAPSE_PARAMETERS = {
+    "static_synapse": ('delay', 'weight'),
+    "static_synapse_hom_w": ('delay', 'weight'),
+    "tsodyks_synapse": ('U', 'delay', 'tau_fac', 'tau_psc', 'tau_rec', 'u', 'weight', 'x', 'y'),
+    "tsodyks_synapse_hom": ('U', 'delay', 'tau_fac', 'tau_psc', 'tau_rec', 'u', 'weight', 'x', 'y'),
+    "tsodyks2_synapse": ('U', 'delay', 'tau_fac', 'tau_rec', 'u', 'weight', 'x'),
+    "quantal_stp_synapse": ('U', 'a', 'delay', 'n', 'tau_fac', 'tau_rec', 'u', 'weight'),
+    "ht_synapse": ('P', 'delay', 'delta_P', 'tau_P', 'weight'),
+    "stdp_synapse": ('Kplus', 'Wmax', 'alpha', 'delay', 'lambda', 'mu_minus', 'mu_plus', 'tau_plus', 'weight'),
+    "stdp_synapse_hom": ('Kplus', 'Wmax', 'alpha', 'delay', 'lambda', 'mu_minus', 'mu_plus', 'tau_plus', 'weight'),
+    "stdp_pl_synapse_hom": ('Kplus', 'alpha', 'delay', 'lambda', 'mu', 'tau_plus', 'weight'),
+    "stdp_triplet_synapse": ('Aminus', 'Aminus_triplet', 'Aplus', 'Aplus_triplet', 'Kplus', 'Kplus_triplet', 'Wmax', 'delay', 'tau_plus', 'tau_plus_triplet', 'weight'),
+    "stdp_nn_symm_synapse": ('Wmax', 'alpha', 'delay', 'lambda', 'mu_minus', 'mu_plus', 'tau_plus', 'weight'),
+    "stdp_nn_pre_centered_synapse": ('Kplus', 'Wmax', 'alpha', 'delay', 'lambda', 'mu_minus', 'mu_plus', 'tau_plus', 'weight'),
+    "stdp_nn_restr_synapse": ('Wmax', 'alpha', 'delay', 'lambda', 'mu_minus', 'mu_plus', 'tau_plus', 'weight'),
+    "vogels_sprekeler_synapse": ('Kplus', 'Wmax', 'alpha', 'delay', 'eta', 'tau', 'weight'),
+    "jonke_synapse": ('Kplus', 'Wmax', 'alpha', 'beta', 'delay', 'lambda', 'mu_minus', 'mu_plus', 'tau_plus', 'weight'),
+    "stdp_facetshw_synapse_hom": ('Wmax', 'a_acausal', 'a_causal', 'a_thresh_th', 'a_thresh_tl', 'configbit_0', 'configbit_1', 'delay', 'driver_readout_time', 'init_flag', 'lookuptable_0', 'lookuptable_1', 'lookuptable_2', 'next_readout_time', 'no_synapses', 'readout_cycle_duration', 'reset_pattern', 'synapse_id', 'synapses_per_driver', 'tau_minus_stdp', 'tau_plus', 'weight', 'weight_per_lut_entry'),
+    "stdp_dopamine_synapse": ('A_minus', 'A_plus', 'Kplus', 'Wmax', 'Wmin', 'b', 'c', 'delay', 'n', 'tau_c', 'tau_n', 'tau_plus', 'weight'),
+}
+
+
 def derive(p: TrainingParams) -> TrainingDerived:
     """Check the parameters and derive sizes, weights and expected connection counts.
 
@@ -271,6 +296,12 @@ def derive(p: TrainingParams) -> TrainingDerived:
     reason = compatibility(p.neuron_model, p.synapse_model)
     if reason:
         raise ConfigError(f"params.synapse_model {p.synapse_model} with params.neuron_model {p.neuron_model} is refused: {reason}")
+    unknown = sorted(set(p.synapse_params) - set(SYNAPSE_PARAMETERS.get(p.synapse_model, p.synapse_params)))
+    if unknown:
+        raise ConfigError(
+            f"params.synapse_params has {unknown[0]!r}, which {p.synapse_model} does not take "
+            f"(it takes {', '.join(SYNAPSE_PARAMETERS[p.synapse_model])})"
+        )
     if p.n_neurons < 1:
         raise ConfigError(f"params.n_neurons is {p.n_neurons}; it must be at least 1")
     if not 0 < p.frac_exc <= 1:
