@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,12 +208,23 @@ class FileChecks:
       (``record_start_ms``; else the start of the first of the metadata's ``phases``, as the
       sequence family records from the end of its presimulation; else 0) to
       ``t_presim_ms + t_sim_ms`` (when both are present), both ends included;
-    - times are non-decreasing when the group's ``sorting`` attribute says ``by_time``.
+    - times are non-decreasing when the population's ``sorting`` says ``by_time``, node ids
+      when it says ``by_id``;
+    - ``timestamps`` are in ms (attribute ``units``).
+
+    A file spikeflow did not write (``foreign``: no ``/metadata``) gets the same checks of what
+    it has; for what it lacks (``n_nodes``, ``units``) or has in another form that SONATA
+    tools write (signed node ids none of which is negative, timestamps in seconds, a text
+    ``sorting``), a sentence is added to :attr:`notes` and the value is inferred or converted.
     """
 
-    def __init__(self, path: str | os.PathLike, metadata: Mapping[str, Any], in_file: list[str]) -> None:
+    def __init__(
+        self, path: str | os.PathLike, metadata: Mapping[str, Any], in_file: list[str], foreign: bool = False
+    ) -> None:
         self.path = path
         self.metadata = metadata
+        self.foreign = foreign
+        self.notes: list[str] = []
         counts = metadata.get("spike_counts")
         self.counts = counts if isinstance(counts, Mapping) else None
         if self.counts is not None:
@@ -231,10 +243,12 @@ class FileChecks:
         self.window = self._window(metadata)
 
     def fail(self, name: str, problem: str) -> None:
-        raise SpikesFileError(
-            f"spikes file {self.path}, population {name}: {problem}; the file is damaged or was not written by "
-            "spikeflow (re-run the job that wrote it)"
+        why = (
+            "the file does not follow the SONATA spike layout (https://github.com/AllenInstitute/sonata)"
+            if self.foreign
+            else "the file is damaged or was not written by spikeflow (re-run the job that wrote it)"
         )
+        raise SpikesFileError(f"spikes file {self.path}, population {name}: {problem}; {why}")
 
     def _window(self, metadata: Mapping[str, Any]) -> tuple[float, float] | None:
         try:
@@ -263,24 +277,40 @@ class FileChecks:
             self.fail(name, f"it has {ts.shape[0]} timestamps but {ids.shape[0]} node ids")
         if ts.dtype.kind != "f":
             self.fail(name, f"its timestamps are {ts.dtype}, not floating point")
-        if ids.dtype.kind != "u":
+        signed = self.foreign and ids.dtype.kind == "i"  # bmtk writes int64 node ids
+        if ids.dtype.kind != "u" and not signed:
             self.fail(name, f"its node_ids are {ids.dtype}, not an unsigned integer type")
         n = ts.shape[0]
         if self.counts is not None and int(self.counts[name]) != n:
             self.fail(name, f"it has {n} spikes but the metadata's spike_counts says {self.counts[name]}")
-        if "n_nodes" not in g.attrs:
+        if "n_nodes" in g.attrs:
+            n_nodes: int | None = int(g.attrs["n_nodes"])
+        elif self.foreign:
+            n_nodes = None
+        else:
             self.fail(name, "it has no n_nodes attribute (the population size)")
-        n_nodes = int(g.attrs["n_nodes"])
-        if name in self.sizes and int(self.sizes[name]) != n_nodes:
+        if n_nodes is not None and name in self.sizes and int(self.sizes[name]) != n_nodes:
             self.fail(name, f"its n_nodes attribute is {n_nodes} but the metadata's populations give it {self.sizes[name]} neurons")
         times = self._read(name, ts)
         node_ids = self._read(name, ids)
+        times = self._to_ms(name, ts, times)
+        if signed:
+            if n and int(node_ids.min()) < 0:
+                self.fail(name, f"{int(np.count_nonzero(node_ids < 0))} of its {n} node ids are negative")
+            self.notes.append(f"population {name}: node_ids are {ids.dtype} (SONATA: uint64), read as uint64")
+            node_ids = node_ids.astype(np.uint64)
+        if n_nodes is None:
+            n_nodes = int(node_ids.max()) + 1 if n else 0
+            self.notes.append(f"population {name}: no n_nodes attribute, inferred as the largest node id + 1 = {n_nodes}")
+        sorting = self._sorting(name, g, ids)
         if n:
-            self._check_times(name, times, g)
+            self._check_times(name, times, sorting)
             top = int(node_ids.max())
             if top >= n_nodes:
                 bad = int(np.count_nonzero(node_ids >= n_nodes))
                 self.fail(name, f"{bad} of its {n} node ids are >= its size n_nodes = {n_nodes} (largest {top})")
+            if sorting == "by_id" and n > 1 and np.any(node_ids[1:] < node_ids[:-1]):
+                self.fail(name, "its node ids are not in order, though its sorting attribute says by_id")
         return PopulationSpikes(name=name, n_nodes=n_nodes, node_ids=node_ids, times=times)
 
     def _read(self, name: str, dataset: h5py.Dataset) -> np.ndarray:
@@ -291,7 +321,42 @@ class FileChecks:
             self.fail(name, f"its {dataset.name.rsplit('/', 1)[-1]} dataset {reason}")
             raise  # not reached
 
-    def _check_times(self, name: str, times: np.ndarray, g: h5py.Group) -> None:
+    def _to_ms(self, name: str, ts: h5py.Dataset, times: np.ndarray) -> np.ndarray:
+        """The times in ms: as stored when ``units`` is ms (spikeflow's files, bit for bit)."""
+        units = _text(ts.attrs.get("units"))
+        if units == "ms":
+            return times
+        if units is None and self.foreign:
+            self.notes.append(f"population {name}: timestamps have no units attribute, taken as ms")
+            return times
+        if units in ("s", "sec") and self.foreign:
+            self.notes.append(f"population {name}: timestamps are in seconds, converted to ms")
+            return times.astype(np.float64) * 1000.0
+        self.fail(name, f"its timestamps are in {units!r}, not ms" if units is not None else "its timestamps have no units attribute")
+        raise AssertionError  # not reached
+
+    def _sorting(self, name: str, g: h5py.Group, ids: h5py.Dataset) -> str | None:
+        """The population's sorting (none, by_id, by_time) or None if the file does not say.
+
+        The group's enum (SONATA), else a text value there or on ``node_ids`` (bmtk).
+        """
+        for holder in (g, ids):
+            if "sorting" not in holder.attrs:
+                continue
+            value = holder.attrs["sorting"]
+            text = _text(value)
+            if text is None:
+                try:
+                    text = _SORTING_NAMES.get(int(value))
+                except (TypeError, ValueError):
+                    text = None
+            text = {"time": "by_time", "id": "by_id"}.get(text, text)
+            if text not in _SORTING_CODES:
+                self.fail(name, f"its sorting attribute is {value!r}, not one of none, by_id, by_time")
+            return text
+        return None
+
+    def _check_times(self, name: str, times: np.ndarray, sorting: str | None) -> None:
         lo, hi = times.min(), times.max()  # NaN propagates into both
         if not (np.isfinite(lo) and np.isfinite(hi)):
             n_nan = int(np.count_nonzero(np.isnan(times)))
@@ -309,17 +374,35 @@ class FileChecks:
                     f"{int(np.count_nonzero(outside))} of its {times.size} spike times lie outside the recorded window "
                     f"{t_start:g}-{t_stop:g} ms (e.g. {first:g} ms)",
                 )
-        if int(g.attrs.get("sorting", 0)) == _SORTING_CODES["by_time"] and times.size > 1:
+        if sorting == "by_time" and times.size > 1:
             if np.any(times[1:] < times[:-1]):
                 self.fail(name, "its spike times are not in time order, though its sorting attribute says by_time")
 
 
-def read_spikes(path: str | os.PathLike, populations: Iterable[str] | None = None) -> SpikeData:
-    """Read a spikes file written by :func:`write_spikes`.
+def _text(value: Any) -> str | None:
+    """An attribute's value as text, or None if it is not text."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        return value
+    return None
+
+
+def read_spikes(
+    path: str | os.PathLike, populations: Iterable[str] | None = None, notes_to_stderr: bool = True
+) -> SpikeData:
+    """Read a spikes file: one spikeflow wrote, or any SONATA spike file.
+
+    A file spikeflow did not write (no ``/metadata``, e.g. bmtk's) is read with what it has:
+    the populations in the file's order, ``n_nodes`` inferred from the node ids where the file
+    does not give it, the recorded window from 0 to the last spike (:attr:`SpikeData.t_stop`).
+    What it lacks is listed in :attr:`SpikeData.missing` and, unless ``notes_to_stderr`` is
+    false, said in one line on stderr.
 
     Args:
         path: the spikes file.
         populations: names to read (default: all, in the file's population order).
+        notes_to_stderr: print the notes on a foreign file as one line on stderr.
 
     Returns:
         The spikes and the decoded metadata.
@@ -329,19 +412,78 @@ def read_spikes(path: str | os.PathLike, populations: Iterable[str] | None = Non
             :class:`FileChecks`), in one sentence naming the file and population.
     """
     with _open(path) as f:
-        metadata = _read_metadata(f["metadata"], path) if "metadata" in f else {}
-        if not isinstance(f.get("spikes"), h5py.Group):
+        foreign = "metadata" not in f
+        metadata = {} if foreign else _read_metadata(f["metadata"], path)
+        spikes = f.get("spikes")
+        if not isinstance(spikes, h5py.Group):
             raise SpikesFileError(f"{path} has no /spikes group: it is not a spikes file")
-        order = [p["name"] for p in metadata.get("populations", [])] or list(f["spikes"])
+        if isinstance(spikes.get("timestamps"), h5py.Dataset):
+            raise SpikesFileError(
+                f"{path} has the spikes of one unnamed population directly in /spikes (an old SONATA layout "
+                "without population groups); spikeflow reads /spikes/<population>/timestamps and node_ids"
+            )
+        order = [p["name"] for p in metadata.get("populations", [])] or list(spikes)
         wanted = order if populations is None else list(populations)
-        missing = [name for name in wanted if name not in f["spikes"]]
+        missing = [name for name in wanted if name not in spikes]
         if missing:
             raise KeyError(f"{path}: no population {missing[0]!r} (has {', '.join(order)})")
-        check = FileChecks(path, metadata, list(f["spikes"]))
+        check = FileChecks(path, metadata, list(spikes), foreign=foreign)
         pops = {}
         for name in wanted:
-            pops[name] = check.population(name, f["spikes"][name])
-    return SpikeData(populations=pops, metadata=metadata)
+            pops[name] = check.population(name, spikes[name])
+        file_notes = _file_notes(f) if foreign else []
+    data = SpikeData(populations=pops, metadata=metadata)
+    if not foreign:
+        return data
+    window = f"recorded window taken as 0 to the last spike, {data.t_stop:g} ms"
+    notes = (file_notes[0], window, *file_notes[1:], *check.notes)
+    if notes_to_stderr:
+        print(f"spikeflow: note: {path} was not written by spikeflow: {'; '.join(notes)}", file=sys.stderr)
+    return SpikeData(populations=pops, metadata=metadata, missing=notes)
+
+
+def _file_notes(f: h5py.File) -> list[str]:
+    """What a foreign file lacks at its root: run metadata, SONATA's magic and version."""
+    notes = ["no /metadata (no run metadata: config, population sizes, versions, timers)"]
+    magic = f.attrs.get("magic")
+    if magic is None:
+        notes.append("no SONATA magic attribute")
+    elif np.asarray(magic).size != 1 or int(np.asarray(magic).reshape(-1)[0]) != int(SONATA_MAGIC):
+        notes.append(f"SONATA magic attribute is {magic!r}, not 0x0A7A")
+    if "version" not in f.attrs:
+        notes.append("no SONATA version attribute")
+    return notes
+
+
+def sonata_version(path: str | os.PathLike) -> tuple[int, ...] | None:
+    """The SONATA version a file's root ``version`` attribute gives, or None (with the right magic only)."""
+    with _open(path) as f:
+        magic, version = f.attrs.get("magic"), f.attrs.get("version")
+        if magic is None or version is None or int(np.asarray(magic).reshape(-1)[0]) != int(SONATA_MAGIC):
+            return None
+        return tuple(int(v) for v in np.asarray(version).reshape(-1))
+
+
+def has_run_metadata(path: str | os.PathLike) -> bool:
+    """Whether a spikes file carries spikeflow's run metadata (``/metadata``)."""
+    with _open(path) as f:
+        return "metadata" in f
+
+
+def describe_foreign(path: str | os.PathLike) -> str:
+    """What ``spikeflow info`` prints for a SONATA spikes file spikeflow did not write."""
+    data = read_spikes(path, notes_to_stderr=False)
+    version = sonata_version(path)
+    lines = [
+        f"{path}: SONATA spikes file "
+        + (f"version {'.'.join(map(str, version))}" if version else "without SONATA magic/version")
+        + ", not written by spikeflow"
+    ]
+    for pop in data.populations.values():
+        span = f", {pop.times.min():g}-{pop.times.max():g} ms" if pop.n_spikes else ""
+        lines.append(f"  {pop.name:>8}: {pop.n_nodes:>7,} neurons {pop.n_spikes:>10,} spikes{span}")
+    lines += [f"  missing: {note}" for note in data.missing]
+    return "\n".join(lines)
 
 
 def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
