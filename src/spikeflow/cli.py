@@ -81,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--config", required=True, type=Path, help="a run config (from `spikeflow resolve`) or a study config without sweep")
     p.add_argument("--out-dir", required=True, type=Path, help="the run's directory: spikes.h5 (written last) and the model's other outputs")
     p.add_argument("--run-id", help="name of the run in the metadata (default: the directory's name)")
+    p.add_argument("--study-config", type=Path, help="the study config the run came from (its path and hash go into the provenance)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("simulate", help="run one simulation and write its spikes file")
@@ -149,8 +150,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--copy", action="store_true", help="copy instead of linking (a link follows updates of this checkout)")
     p.set_defaults(func=_cmd_profiles)
 
-    p = sub.add_parser("info", help="summary of a spikes file")
+    p = sub.add_parser("info", help="summary of a spikes file (run, versions, spikes, phase times, provenance)")
     p.add_argument("spikes", type=Path)
+    p.add_argument("--out", type=Path, help="write the summary to this file (atomically) instead of stdout")
     p.set_defaults(func=_cmd_info)
 
     p = sub.add_parser("export", help="a spikes file in another format")
@@ -240,14 +242,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     os.environ.setdefault("PYNEST_QUIET", "1")
     from spikeflow.driver.run import run
 
-    return run(_one_run_config(args.config), args.out_dir, run_id=args.run_id or args.out_dir.resolve().name)
+    sources = {"run_config_path": args.config, "study_config_path": args.study_config}
+    return run(_one_run_config(args.config), args.out_dir, run_id=args.run_id or args.out_dir.resolve().name, sources=sources)
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     os.environ.setdefault("PYNEST_QUIET", "1")
     from spikeflow.driver import simulate
 
-    simulate(_one_run_config(args.config), args.out, run_id=args.run_id or args.out.resolve().parent.name)
+    simulate(
+        _one_run_config(args.config), args.out, run_id=args.run_id or args.out.resolve().parent.name,
+        sources={"run_config_path": args.config},
+    )
     return 0
 
 
@@ -312,7 +318,24 @@ def _cmd_analyze_attractor_summary(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
+    if args.out is None:
+        return _print_info(args.spikes)
+    import contextlib
+    import io
+
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        _print_info(args.spikes)
+    _write_text_atomically(args.out, text.getvalue())
+    return 0
+
+
+def _print_info(spikes: Path) -> int:
+    from types import SimpleNamespace
+
     from spikeflow.io.spikes import describe_foreign, has_run_metadata, read_metadata
+
+    args = SimpleNamespace(spikes=spikes)
 
     if not has_run_metadata(args.spikes):  # a SONATA spikes file spikeflow did not write
         print(describe_foreign(args.spikes))
@@ -331,6 +354,12 @@ def _cmd_info(args: argparse.Namespace) -> int:
         phases = ", ".join(f"{k} {v['wall_s']:.2f} s" for k, v in rank["phases"].items())
         peak = max(v["peak_rss_kb"] for v in rank["phases"].values()) / 1024
         print(f"  rank {rank['rank']} on {rank['host']}: {phases}; peak RSS {peak:,.0f} MiB")
+    if meta.get("provenance"):
+        from spikeflow.driver.provenance import summary_lines
+
+        print("  provenance:")
+        for line in summary_lines(meta["provenance"]):
+            print(f"    {line}")
     return 0
 
 

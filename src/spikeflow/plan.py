@@ -54,6 +54,7 @@ class Plan:
 
     def __init__(self, config: Mapping[str, Any], overrides: Mapping[str, Any] | None = None, configfiles: Sequence[str] = ()) -> None:
         self.config = coerce_overrides(config, overrides)
+        self.configfiles = [str(c) for c in configfiles]
         base_dir = Path(configfiles[-1]).parent if configfiles else None
         self.study: Study = load_study(self.config, base_dir=base_dir)
         self.runs = {run.run_id: run for run in self.study.runs}
@@ -84,6 +85,10 @@ class Plan:
         """The user's model file (a change to it reruns every run), or nothing for a built-in family."""
         path = self.model.split(":")[0]
         return [path] if path.endswith(".py") else []
+
+    def study_config_args(self) -> list[str]:
+        """``["--study-config", PATH]`` of the study's config file (provenance), or nothing without one."""
+        return ["--study-config", self.configfiles[-1]] if self.configfiles else []
 
     def run_inputs(self) -> dict[str, str]:
         """Inputs of the run rule beyond the run's config (the sequence family's extension module)."""
@@ -120,6 +125,7 @@ class Plan:
         runs = self.only_runs
         whole = len(runs) == len(self.runs)
         out = [f"{self.results}/{run}/rates/rates.json" for run in runs]
+        out += [f"{self.results}/{run}/provenance.txt" for run in runs]
         if whole and self.analysis["scaling"]["enabled"]:
             out += [f"{self.results}/scaling/{series}/scaling.json" for series in self.series]
         if whole and self.analysis["memory"]["enabled"]:

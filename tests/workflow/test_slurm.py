@@ -70,8 +70,12 @@ def test_profile_runs_a_study_with_an_mpi_job_through_slurm(slurm, workdir):
         assert (results / run / "rates" / "rates.json").exists()
     # the jobs really went through Slurm, the MPI simulation among them
     assert re.search(r"submitted with SLURM jobid \d+ \(log: \S*rule_run_mpi/", out), out
-    assert re.search(r"submitted with SLURM jobid \d+ \(log: \S*rule_simulate/", out), out
+    assert re.search(r"submitted with SLURM jobid \d+ \(log: \S*rule_run/", out), out
     assert mpi.metadata["per_rank"][0]["host"] and len(mpi.metadata["per_rank"]) == 2
+    # the provenance names the Slurm job, its nodes, the MPI library and the study config
+    prov = mpi.metadata["provenance"]
+    assert prov["slurm"]["SLURM_JOB_ID"].isdigit() and prov["slurm"]["SLURM_JOB_NODELIST"]
+    assert "Open MPI" in prov["mpi"]["library"] and prov["study_config"]["path"].endswith("tiny-mpi.yaml")
 
 
 def test_cancelled_job_leaves_nothing_that_looks_finished(slurm, workdir):

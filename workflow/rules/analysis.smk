@@ -1,6 +1,19 @@
 # Analyses read spikes files, never NEST.
 
 
+rule provenance:
+    input:
+        f"{RESULTS}/{{run}}/spikes.h5",
+    output:
+        report(f"{RESULTS}/{{run}}/provenance.txt", caption="../report/provenance.rst", category="Provenance", subcategory="{run}"),
+    log:
+        f"{RESULTS}/{{run}}/logs/provenance.log",
+    conda:
+        "../envs/spikeflow.yaml"
+    shell:
+        "spikeflow info {input:q} --out {output:q} > {log:q} 2>&1"
+
+
 rule analyze_rates:
     input:
         f"{RESULTS}/{{run}}/spikes.h5",

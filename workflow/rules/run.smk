@@ -29,6 +29,7 @@ rule run:
         **as_outputs(PLAN.run_outputs()),
     params:
         out_dir=lambda wildcards, output: os.path.dirname(output.spikes),
+        study=PLAN.study_config_args(),  # the study config's path and hash go into the provenance
         launch="",
     log:
         f"{RESULTS}/{{run}}/logs/run.log",
@@ -40,7 +41,7 @@ rule run:
         "../envs/spikeflow.yaml"
     shell:
         "{params.launch}spikeflow run --config {input.config:q} --out-dir {params.out_dir:q} "
-        "--run-id {wildcards.run:q} 2>&1 | tee {log:q}"
+        "--run-id {wildcards.run:q} {params.study:q} 2>&1 | tee {log:q}"
 
 
 use rule run as run_mpi with:
@@ -48,6 +49,7 @@ use rule run as run_mpi with:
         run=PLAN.runs_pattern(mpi=True),
     params:
         out_dir=lambda wildcards, output: os.path.dirname(output.spikes),
+        study=PLAN.study_config_args(),
         # the launcher comes from the profile (not from the study): `mpirun ...` or `srun`
         launch=lambda wildcards, resources: (
             f"export SRUN_CPUS_PER_TASK={resources.cpus_per_task}; {resources.mpi} -n {resources.tasks} "

@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 import spikeflow
+from spikeflow.driver import provenance
 from spikeflow.driver.gather import gather_objects
 from spikeflow.driver.phases import recorded_windows, standard_protocol, timeline
 from spikeflow.driver.session import Session, SimulationError
@@ -31,6 +32,7 @@ def simulate(
     *,
     run_id: str = "run",
     log: Callable[[str], None] | None = None,
+    sources: Mapping[str, Any] | None = None,
 ) -> Path | None:
     """Run one resolved run config and write its spikes file (and the model's side outputs).
 
@@ -39,6 +41,8 @@ def simulate(
         out: the spikes file to write (``.h5``); side outputs of the model go beside it.
         run_id: the run's name, stored in the metadata.
         log: where progress lines go (default: stdout of rank 0).
+        sources: the config files this run came from (``run_config_path``, ``study_config_path``),
+            recorded with their hashes in the metadata's ``provenance``.
 
     Returns:
         The spikes file on rank 0, None on other ranks.
@@ -108,14 +112,21 @@ def simulate(
         protocol=timeline(protocol),
         record_start_ms=leading,
         collect_s=collect_s,
-        extra=extra,
+        extra={**extra, "provenance": provenance.collect(session.nest, session.num_ranks, **dict(sources or {}))},
     )
     path = write_spikes(out, populations, metadata, reports=reports)
     say(f"wrote {sum(counts.values()):,} spikes of {len(populations)} populations to {path} (collected in {collect_s:.2f} s)")
     return path
 
 
-def run(cfg: Mapping[str, Any], out_dir: str | Path, *, run_id: str = "run", log: Callable[[str], None] | None = None) -> int:
+def run(
+    cfg: Mapping[str, Any],
+    out_dir: str | Path,
+    *,
+    run_id: str = "run",
+    log: Callable[[str], None] | None = None,
+    sources: Mapping[str, Any] | None = None,
+) -> int:
     """One run into its directory: ``out_dir/spikes.h5`` (written last) and the model's side outputs.
 
     A family whose run is more than one pass of the driver says so with an ``execute`` hook
@@ -124,8 +135,8 @@ def run(cfg: Mapping[str, Any], out_dir: str | Path, *, run_id: str = "run", log
     model = get_model(cfg["model"])
     execute = getattr(model, "execute", None)
     if execute is not None:
-        return int(execute(cfg, Path(out_dir), run_id) or 0)
-    simulate(cfg, Path(out_dir) / "spikes.h5", run_id=run_id, log=log)
+        return int(execute(cfg, Path(out_dir), run_id, sources=sources) or 0)
+    simulate(cfg, Path(out_dir) / "spikes.h5", run_id=run_id, log=log, sources=sources)
     return 0
 
 

@@ -28,11 +28,11 @@ from spikeflow.models.training_params import (
 
 
 
-def execute(cfg: Mapping[str, Any], out_dir: Any, run_id: str) -> int:
+def execute(cfg: Mapping[str, Any], out_dir: Any, run_id: str, sources: Mapping[str, Any] | None = None) -> int:
     """``spikeflow run`` of a training run: epochs on driver sessions, checkpoints, resume, tables, figures."""
     from spikeflow.training.cli import train_run
 
-    return train_run(dict(cfg), out_dir, run_id, resume=True)
+    return train_run(dict(cfg), out_dir, run_id, resume=True, sources=sources)
 
 
 def check_config(cfg: Mapping[str, Any]) -> None:

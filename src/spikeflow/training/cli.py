@@ -37,7 +37,10 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
 def cmd_train(args: argparse.Namespace) -> int:
     """Handler of ``spikeflow train``."""
     os.environ.setdefault("PYNEST_QUIET", "1")
-    return train_run(load_yaml(args.config), args.out_dir, args.run_id, resume=args.resume, stop_after=args.stop_after, figures=not args.no_figures)
+    return train_run(
+        load_yaml(args.config), args.out_dir, args.run_id, resume=args.resume, stop_after=args.stop_after,
+        figures=not args.no_figures, sources={"run_config_path": args.config},
+    )
 
 
 def train_run(
@@ -48,6 +51,7 @@ def train_run(
     resume: bool = True,
     stop_after: int | None = None,
     figures: bool = True,
+    sources: dict | None = None,
 ) -> int:
     """Train one run into ``out_dir`` (resuming from its latest checkpoint if ``resume``); 0 when done.
 
@@ -85,6 +89,7 @@ def train_run(
         trainer._say(f"stopped after epoch {trainer.epoch} of {n_epochs}; continue with --resume")
         return 0
     if trainer._rank == 0:
+        trainer.sources = dict(sources or {})
         written = write_outputs(trainer, out_dir, run_id, figures=figures)
         trainer._say(f"wrote {len(written)} files to {out_dir} (spikes: {written['spikes']})")
     return 0

@@ -499,8 +499,13 @@ class Trainer:
             per_rank,
             protocol=timeline(protocol),
             collect_s=sum(r["performance"]["collect_s"] for r in self.results),
-            extra={"n_epochs": self.epoch, "epoch_ms": float(p.epoch_ms)},
+            extra={"n_epochs": self.epoch, "epoch_ms": float(p.epoch_ms), "provenance": self._provenance()},
         )
+
+    def _provenance(self) -> dict[str, Any]:
+        from spikeflow.driver import provenance
+
+        return provenance.collect(self.nest, int(self._kernel.get("num_ranks", 1)), **getattr(self, "sources", {}))
 
 
 def _accumulate(totals: dict[int, Any], infos: list[dict[str, Any]]) -> dict[int, Any]:
