@@ -11,11 +11,12 @@ Commands::
     spikeflow analyze memory S.h5... --out-dir D   memory per rank and phase, fitted memory model
     spikeflow analyze attractors S.h5 --out-dir D  cluster states, dwell times, transitions + figures
     spikeflow analyze attractor-summary J.json... --out-dir D --group-by KEY  across repeats and sweep values
-    spikeflow meanfield CONFIG --out-dir D      mean-field fixed points, stability, landscape + figures
+    spikeflow analyze meanfield CONFIG --out-dir D  mean-field fixed points, stability, landscape + figures
+    spikeflow analyze sequence S.h5 --out-dir D    grid, rasters, weights, pattern decoding + figures
     spikeflow train --config F --out-dir D      multi-epoch training with checkpoints (resumable)
     spikeflow build-ext                         build (or find cached) the WTA NEST extension module
-    spikeflow sequence --config F --out-dir D   WTA sequence learning: test, train, test phases
-    spikeflow sequence-analyze D                grid, rasters, weights, pattern decoding + figures
+    spikeflow sequence --config F --out S.h5    alias of `simulate` for a sequence run (test, train, test)
+    spikeflow meanfield, sequence-analyze       aliases of `analyze meanfield` and `analyze sequence`
     spikeflow info S.h5                         summary of a spikes file (spikeflow's or any SONATA spikes file)
     spikeflow export nwb S.h5 --out F.nwb       the spikes as an NWB Units table with the run's metadata
     spikeflow profiles install [NAME...]        make `snakemake --profile slurm` (and local) work as typed
@@ -133,6 +134,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--group-by", default="", help="dotted config path, e.g. params.j_potentiated.0 (default: the one key the runs differ in besides the seed)")
     s.set_defaults(func=_cmd_analyze_attractor_summary)
 
+    # every analysis as `spikeflow analyze KIND`; `spikeflow meanfield` and `sequence-analyze` stay as aliases
+    add_meanfield_parser(analyses)
+    q = analyses.add_parser("sequence", help="pattern decoding before/after training, grid, rasters and weights (sequence family)")
+    q.add_argument("spikes", type=Path, help="the run's spikes.h5 (sequence.npz beside it)")
+    q.add_argument("--out-dir", required=True, type=Path, help="directory for decoding.json and the figures")
+    q.set_defaults(func=_cmd_analyze_sequence)
     add_meanfield_parser(sub)
     add_sequence_parsers(sub)  # build-ext, sequence, sequence-analyze
 
@@ -162,6 +169,12 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("--out", required=True, type=Path, help="NWB file to write (.nwb)")
     n.set_defaults(func=_cmd_export_nwb)
     return parser
+
+
+def _cmd_analyze_sequence(args: argparse.Namespace) -> int:
+    from spikeflow.sequence.cli import _cmd_sequence_analyze
+
+    return _cmd_sequence_analyze(argparse.Namespace(spikes=args.spikes, out_dir=args.out_dir))
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

@@ -98,3 +98,33 @@ def test_unknown_variable_is_one_sentence(nest_module, tmp_path):
     with pytest.raises(SimulationError, match="cannot record 'g_ex'.*recording.variables"):
         simulate(_cfg(variables=["g_ex"]), tmp_path / "s.h5", log=lambda m: None)
     assert not (tmp_path / "s.h5").exists()
+
+
+@pytest.mark.nest
+@pytest.mark.parametrize("boundary", ["restart", "continuous"])
+def test_training_records_state_across_epochs_and_a_resume(nest_module, tmp_path, boundary):
+    """Training rebuilds its kernel between epochs (restart): the samples still form one time axis,
+    and a run stopped after epoch 1 and resumed gives the same recording as one that never stopped."""
+    from spikeflow.io.reports import load_reports
+    from spikeflow.training.cli import train_run
+
+    cfg = resolve_run(
+        {
+            "model": "training",
+            "params": {"n_neurons": 40, "n_epochs": 3, "epoch_ms": 100.0, "epoch_boundary": boundary},
+            "simulation": {"t_presim": 50.0, "t_sim": 300.0, "threads": 1, "seed": 2, "progress_interval": 0},
+            "recording": {"variables": ["V_m"], "interval_ms": 1.0, "neurons": 4},
+        }
+    ).config
+    train_run(cfg, tmp_path / "whole", "whole", resume=False, figures=False)
+    whole = load_reports(tmp_path / "whole" / "spikes.h5")["V_m"]["E"]
+    assert whole["data"].shape[1] == 4 and np.all(np.isfinite(whole["data"]))
+    # one sample per ms from the warm-up to the end (NEST withholds each kernel's last sample)
+    assert whole["times"][0] == 1.0 and whole["times"][-1] < 350.0 and np.all(np.diff(whole["times"]) > 0)
+    assert whole["times"].size >= 350 - 4
+    if boundary == "restart":
+        train_run(cfg, tmp_path / "resumed", "resumed", resume=False, stop_after=1, figures=False)
+        train_run(cfg, tmp_path / "resumed", "resumed", resume=True, figures=False)
+        resumed = load_reports(tmp_path / "resumed" / "spikes.h5")["V_m"]["E"]
+        np.testing.assert_array_equal(resumed["times"], whole["times"])
+        np.testing.assert_array_equal(resumed["data"], whole["data"])

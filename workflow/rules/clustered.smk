@@ -102,4 +102,4 @@ rule meanfield:
     conda:
         "../envs/spikeflow.yaml"
     shell:
-        "spikeflow meanfield {input.config:q} --out-dir {params.out_dir:q} {params.flags:q} > {log:q} 2>&1"
+        "spikeflow analyze meanfield {input.config:q} --out-dir {params.out_dir:q} {params.flags:q} > {log:q} 2>&1"

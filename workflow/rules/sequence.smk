@@ -11,7 +11,7 @@ rule build_nestext:
     conda:
         "../envs/spikeflow.yaml"
     shell:
-        "spikeflow build-ext > {output:q} 2> {log:q}"
+        "spikeflow build-ext --out {output:q} > {log:q} 2>&1"
 
 
 rule sequence_analyze:
@@ -32,4 +32,4 @@ rule sequence_analyze:
     conda:
         "../envs/spikeflow.yaml"
     shell:
-        "spikeflow sequence-analyze --spikes {input.spikes:q} --out-dir {params.out_dir:q} > {log:q} 2>&1"
+        "spikeflow analyze sequence {input.spikes:q} --out-dir {params.out_dir:q} > {log:q} 2>&1"

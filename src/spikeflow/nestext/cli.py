@@ -13,6 +13,7 @@ def add_build_ext_parser(subparsers: argparse._SubParsersAction) -> argparse.Arg
     )
     p.add_argument("--force", action="store_true", help="rebuild even if a cached build exists")
     p.add_argument("--verbose", action="store_true", help="show CMake and Ninja output")
+    p.add_argument("--out", help="also write the module's path to this file (atomically; what the workflow's rule uses)")
     p.set_defaults(func=_cmd_build_ext)
     return p
 
@@ -20,4 +21,4 @@ def add_build_ext_parser(subparsers: argparse._SubParsersAction) -> argparse.Arg
 def _cmd_build_ext(args: argparse.Namespace) -> int:
     from spikeflow.nestext.build import main_build
 
-    return main_build(force=args.force, verbose=args.verbose)
+    return main_build(force=args.force, verbose=args.verbose, out=args.out)

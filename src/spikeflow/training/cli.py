@@ -97,6 +97,6 @@ def train_run(
 
 def _remove_stale(out_dir: Path) -> None:
     """Remove checkpoints and per-epoch spikes of an earlier run in ``out_dir`` (a fresh start)."""
-    for sub, pattern in (("checkpoints", "epoch_*.h5"), ("epochs", "spikes_epoch*.h5")):
+    for sub, pattern in (("checkpoints", "epoch_*.h5"), ("epochs", "spikes_epoch*")):
         for path in (out_dir / sub).glob(pattern):
             path.unlink(missing_ok=True)  # every MPI rank may try

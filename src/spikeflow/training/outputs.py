@@ -153,5 +153,7 @@ def write_outputs(trainer: Any, out_dir: str | Path, run_id: str = "run", figure
 
         for name, path in plot_training(out_dir / "epochs.h5", out_dir / "figures").items():
             written[name] = path
-    written["spikes"] = write_spikes(out_dir / "spikes.h5", pops, trainer.spikes_metadata(run_id))  # last: the rule's target
+    written["spikes"] = write_spikes(  # last: the rule's target
+        out_dir / "spikes.h5", pops, trainer.spikes_metadata(run_id), reports=trainer.state_reports()
+    )
     return written

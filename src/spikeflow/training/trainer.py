@@ -95,6 +95,7 @@ class Trainer:
         self._state: TrainingState | None = None  # state at the end of the last epoch (rank 0 has the full state)
         self._live = False  # a kernel holds the network and may run the next epoch as it is
         self._spikes: dict[int, dict[str, tuple[np.ndarray, np.ndarray]]] = {}  # epoch -> pop -> (ids, times)
+        self._state_events: dict[int, list[Any]] = {}  # epoch -> every rank's multimeter samples (recording section)
         self._rank_totals: dict[str, Any] = {}
         self._kernel: dict[str, Any] = {}
         self._local_counts: dict[str, int] = {}
@@ -208,7 +209,13 @@ class Trainer:
             self.net = net  # _restore reads the new network's populations
             self._restore(state)
 
-        self.net = self._session.build(model, self.derived, after_connect=restore if state is not None else None, prepare=False)
+        self.net = self._session.build(
+            model,
+            self.derived,
+            after_connect=restore if state is not None else None,
+            prepare=False,
+            recording=self.config.run_config.get("recording"),
+        )
         self.recorders = self._session.recorders
         self._phases = self._session.phases
         self._memory_start = self._session.memory_start
@@ -292,11 +299,28 @@ class Trainer:
             local[name] = (ids, ts - t_kernel + t_start)
             self._local_counts[name] = self._local_counts.get(name, 0) + int(ids.size)
         gathered, _ = gather_spikes(local, {}, self._kernel["num_ranks"])
+        state = self._session.state
+        if state is not None:  # multimeter samples, on the run's time axis, emptied for the next epoch
+            local_state = state.local()
+            for name, events in local_state.items():
+                events["times"] = events["times"] - t_kernel + t_start
+                state.meters[name].n_events = 0
+            parts = gather_objects(local_state, self._kernel["num_ranks"])
+            if self._rank == 0:
+                self._state_events[epoch] = parts
         if self._rank == 0 and epoch == 0:
             self._spikes[0] = gathered
             if self.out_dir is not None:
                 self._write_epoch_spikes(0)
         return gathered
+
+    def state_reports(self) -> dict[str, Any] | None:
+        """The state recordings of all epochs so far (rank 0), as :mod:`spikeflow.io.reports` holds them."""
+        state = self._session.state if hasattr(self, "_session") else None
+        if state is None or not self._state_events:
+            return None
+        parts = [part for epoch in sorted(self._state_events) for part in self._state_events[epoch]]
+        return state.assemble(parts)
 
     def _snapshot(self) -> TrainingState:
         """The network's plastic and neuron state, gathered on rank 0 (sorted by source, target)."""
@@ -464,7 +488,12 @@ class Trainer:
 
         sizes = self.derived.populations
         pops = [PopulationSpikes(n, sizes[n], ids.astype(np.uint64), ts) for n, (ids, ts) in self._spikes[epoch].items()]
-        write_spikes(self.out_dir / "epochs" / f"spikes_epoch{epoch:04d}.h5", pops, {"epoch": epoch})
+        path = write_spikes(self.out_dir / "epochs" / f"spikes_epoch{epoch:04d}.h5", pops, {"epoch": epoch})
+        if epoch in self._state_events:  # the epoch's multimeter samples beside its spikes (read back on resume)
+            from spikeflow.io.atomic import atomic_path
+
+            with atomic_path(path.with_suffix(".state.npz")) as tmp, open(tmp, "wb") as out:
+                np.savez(out, **_flatten_state(self._state_events[epoch]))
 
     def _load_epoch_spikes(self) -> None:
         from spikeflow.io.spikes import read_spikes
@@ -474,6 +503,10 @@ class Trainer:
             if path.is_file():
                 data = read_spikes(path)
                 self._spikes[e] = {n: (s.node_ids.astype(np.int64), s.times) for n, s in data.populations.items()}
+            state = path.with_suffix(".state.npz")
+            if state.is_file():
+                with np.load(state) as z:
+                    self._state_events[e] = _unflatten_state({k: z[k] for k in z.files})
 
     def spikes_metadata(self, run_id: str) -> dict[str, Any]:
         """The metadata of the final spikes.h5: the driver's keys (:func:`spikeflow.driver.run.run_metadata`) plus training's."""
@@ -506,6 +539,19 @@ class Trainer:
         from spikeflow.driver import provenance
 
         return provenance.collect(self.nest, int(self._kernel.get("num_ranks", 1)), **getattr(self, "sources", {}))
+
+
+def _flatten_state(parts: list[dict[str, dict[str, np.ndarray]]]) -> dict[str, np.ndarray]:
+    """Every rank's multimeter samples as flat arrays ``rank/population/key`` (for an ``.npz``)."""
+    return {f"{r}/{pop}/{key}": arr for r, part in enumerate(parts) for pop, events in part.items() for key, arr in events.items()}
+
+
+def _unflatten_state(flat: Mapping[str, np.ndarray]) -> list[dict[str, dict[str, np.ndarray]]]:
+    ranks: dict[int, dict[str, dict[str, np.ndarray]]] = {}
+    for name, arr in flat.items():
+        r, pop, key = name.split("/", 2)
+        ranks.setdefault(int(r), {}).setdefault(pop, {})[key] = arr
+    return [ranks[r] for r in sorted(ranks)]
 
 
 def _accumulate(totals: dict[int, Any], infos: list[dict[str, Any]]) -> dict[int, Any]:
