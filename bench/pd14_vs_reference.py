@@ -35,7 +35,7 @@ from scipy.stats import ks_2samp
 
 from spikeflow.analysis.spiketrains import per_neuron_rates
 from spikeflow.io.spikes import read_spikes
-from spikeflow.models.pd14_params import FULL_MEAN_RATES, POPULATIONS
+from spikeflow.models.pd14.params import FULL_MEAN_RATES, POPULATIONS
 from spikeflow.driver.phases import PHASES
 
 HERE = Path(__file__).resolve().parent

@@ -37,9 +37,9 @@ from typing import Sequence
 from spikeflow.io.atomic import atomic_path
 from spikeflow.config import ConfigError, dump_yaml, load_study, load_yaml, simulation_part
 from spikeflow.meanfield.cli import add_meanfield_parser
-from spikeflow.sequence.cli import add_parsers as add_sequence_parsers
+from spikeflow.models.sequence.cli import add_parsers as add_sequence_parsers
 from spikeflow.driver import SimulationError
-from spikeflow.training.cli import add_train_parser
+from spikeflow.models.training.cli import add_train_parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -172,7 +172,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_analyze_sequence(args: argparse.Namespace) -> int:
-    from spikeflow.sequence.cli import _cmd_sequence_analyze
+    from spikeflow.models.sequence.cli import _cmd_sequence_analyze
 
     return _cmd_sequence_analyze(argparse.Namespace(spikes=args.spikes, out_dir=args.out_dir))
 
@@ -312,7 +312,7 @@ def _cmd_analyze_memory(args: argparse.Namespace) -> int:
 
 
 def _cmd_analyze_attractors(args: argparse.Namespace) -> int:
-    from spikeflow.analysis.attractors import analyze_attractors, format_summary
+    from spikeflow.models.clustered.attractors import analyze_attractors, format_summary
 
     keys = ("populations", "bin_ms", "smoothing_ms", "min_state_ms", "threshold_method", "min_contrast_hz")
     options = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
@@ -324,7 +324,7 @@ def _cmd_analyze_attractors(args: argparse.Namespace) -> int:
 
 
 def _cmd_analyze_attractor_summary(args: argparse.Namespace) -> int:
-    from spikeflow.analysis.attractors import analyze_attractor_summary, format_group_summary
+    from spikeflow.models.clustered.attractors import analyze_attractor_summary, format_group_summary
 
     print(format_group_summary(analyze_attractor_summary(args.jsons, args.out_dir, group_by=args.group_by)))
     return 0

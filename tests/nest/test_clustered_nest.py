@@ -11,7 +11,7 @@ from scipy import optimize
 from spikeflow.config import resolve_run
 from spikeflow.io.spikes import read_spikes
 from spikeflow.meanfield import rate_map
-from spikeflow.models.clustered_params import derive, resolve_params
+from spikeflow.models.clustered.params import derive, resolve_params
 
 SMALL = {"preset": "vnm", "n_neurons": 400, "n_clusters": 4, "potentiate": False, "c_ext": [64, 64]}
 
@@ -49,7 +49,7 @@ def test_unclustered_rates_match_mean_field(nest_module, tmp_path):
         simulated = _rate(data, [net.names[i] for i in idx], 200.0, 1700.0)
         assert simulated == pytest.approx(expected, rel=0.10), kind
     # and the attractor analysis finds no cluster state in this uniform asynchronous activity
-    from spikeflow.analysis.attractors import analyze_attractors
+    from spikeflow.models.clustered.attractors import analyze_attractors
 
     summary = analyze_attractors(tmp_path / "run.h5", tmp_path / "att", figures=False,
                                  threshold_method="midpoint", min_contrast_hz=10.0)
@@ -119,7 +119,7 @@ def test_static_threshold_perturbation_is_applied_in_nest(nest_module):
 def test_visited_state_sizes_are_stable_mean_field_states(nest_module, tmp_path):
     """Toolkit defaults (J+ 16.85, arousal 0.3): the numbers of co-active E clusters the simulation
     spends most time in are numbers of co-active clusters of stable mean-field fixed points."""
-    from spikeflow.analysis.attractors import analyze_attractors
+    from spikeflow.models.clustered.attractors import analyze_attractors
     from spikeflow.meanfield import find_fixed_points, stability
 
     params = {"preset": "vnm"}

@@ -24,8 +24,8 @@ def _sequence_run(tmp_path, threads):
 
 
 def _training_run(tmp_path, threads):
-    from spikeflow.training import Trainer, TrainingConfig
-    from spikeflow.training.outputs import write_outputs
+    from spikeflow.models.training import Trainer, TrainingConfig
+    from spikeflow.models.training.outputs import write_outputs
 
     cfg = TrainingConfig(n_neurons=60, n_epochs=2, epoch_ms=100.0, seed=3, t_presim=50.0, threads=threads)
     trainer = Trainer(cfg, log=lambda m: None)

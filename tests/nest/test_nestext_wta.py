@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeflow.sequence import reference as ref
+from spikeflow.models.sequence import reference as ref
 
 DT = 1.0
 

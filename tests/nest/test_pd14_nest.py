@@ -7,7 +7,7 @@ import pytest
 from spikeflow.config import resolve_run
 from spikeflow.io.spikes import read_spikes
 from spikeflow.models import pd14
-from spikeflow.models.pd14_params import Pd14Params, derive
+from spikeflow.models.pd14.params import Pd14Params, derive
 
 SCALE = 0.02
 

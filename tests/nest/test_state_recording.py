@@ -106,7 +106,7 @@ def test_training_records_state_across_epochs_and_a_resume(nest_module, tmp_path
     """Training rebuilds its kernel between epochs (restart): the samples still form one time axis,
     and a run stopped after epoch 1 and resumed gives the same recording as one that never stopped."""
     from spikeflow.io.reports import load_reports
-    from spikeflow.training.cli import train_run
+    from spikeflow.models.training.cli import train_run
 
     cfg = resolve_run(
         {

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from spikeflow.config import ConfigError
-from spikeflow.models.training_params import NEURON_CHOICES, SYNAPSE_CHOICES, SYNAPSE_MODELS, compatibility
-from spikeflow.training import TrainingConfig
+from spikeflow.models.training.params import NEURON_CHOICES, SYNAPSE_CHOICES, SYNAPSE_MODELS, compatibility
+from spikeflow.models.training import TrainingConfig
 from tests.conftest import require
 
 COMBINATIONS = [(n, s) for n in NEURON_CHOICES for s in SYNAPSE_CHOICES]
@@ -26,7 +26,7 @@ def test_combination_trains_or_is_refused(nest_module, neuron, synapse):
             TrainingConfig(**kwargs)
         return
     require(synapse in nest.synapse_models, f"the installed NEST lacks {synapse}: rebuild it with containers/build-nest.sh --models reduced")
-    from spikeflow.training import Trainer
+    from spikeflow.models.training import Trainer
 
     tr = Trainer(TrainingConfig(**kwargs), log=lambda m: None)
     tr.build()

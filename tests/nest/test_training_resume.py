@@ -1,12 +1,12 @@
 """Stopping a training run after epoch k and resuming from its checkpoint gives the same spikes
-and weights as the uninterrupted run (the epoch protocol of spikeflow.training.trainer)."""
+and weights as the uninterrupted run (the epoch protocol of spikeflow.models.training.trainer)."""
 
 import numpy as np
 import pytest
 
 from spikeflow.io.tables import to_json_value
-from spikeflow.training import TrainingConfig
-from spikeflow.training.checkpoint import read_checkpoint
+from spikeflow.models.training import TrainingConfig
+from spikeflow.models.training.checkpoint import read_checkpoint
 
 
 def _cfg(**kw):
@@ -20,7 +20,7 @@ def _cfg(**kw):
 
 
 def _train(cfg, stop_after=None, tmp=None):
-    from spikeflow.training import Trainer
+    from spikeflow.models.training import Trainer
 
     quiet = dict(log=lambda m: None)
     tr = Trainer(cfg, **quiet)
@@ -64,7 +64,7 @@ def test_resume_gives_the_same_spikes_and_weights(nest_module, tmp_path, synapse
 
 
 def test_checkpoint_holds_weights_synapse_and_neuron_state(nest_module, tmp_path):
-    from spikeflow.training import Trainer
+    from spikeflow.models.training import Trainer
 
     tr = Trainer(_cfg(n_epochs=1), log=lambda m: None)
     tr.build()

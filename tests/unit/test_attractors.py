@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter1d
 
-from spikeflow.analysis import attractors as at
+from spikeflow.models.clustered import attractors as at
 from spikeflow.io.spikes import PopulationSpikes, SpikeData, read_spikes, write_spikes
 from tests.unit.synthetic_runs import PNG_MAGIC, strict_json
 

@@ -19,7 +19,7 @@ from spikeflow.meanfield.landscape import (
     reduced_landscape,
     solve_network,
 )
-from spikeflow.models.clustered_params import derive, resolve_params
+from spikeflow.models.clustered.params import derive, resolve_params
 
 TWO_CLUSTER = {
     "preset": "vnm",

@@ -22,7 +22,7 @@ from spikeflow.meanfield.study import (
     pattern_starts,
     write_meanfield,
 )
-from spikeflow.models.clustered_params import derive, resolve_params
+from spikeflow.models.clustered.params import derive, resolve_params
 from tests.unit.test_landscape import TWO_CLUSTER
 
 

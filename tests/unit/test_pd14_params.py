@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from spikeflow.models.pd14_params import (
+from spikeflow.models.pd14.params import (
     CONN_PROBS,
     FULL_NUM_NEURONS,
     Pd14Params,

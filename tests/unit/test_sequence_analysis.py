@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from spikeflow.sequence import analysis
-from spikeflow.sequence.inputs import schedule
+from spikeflow.models.sequence import analysis
+from spikeflow.models.sequence.inputs import schedule
 
 
 def _synthetic(selective: bool, seed=0):

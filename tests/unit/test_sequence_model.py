@@ -5,7 +5,7 @@ import pytest
 
 from spikeflow.config import ConfigError, resolve_run
 from spikeflow.models import get_model
-from spikeflow.plots import sequence as plots
+from spikeflow.models.sequence import plots
 
 
 def test_model_interface_and_schema():

@@ -29,7 +29,7 @@ def test_cache_path_has_version_and_source_hash(monkeypatch, tmp_path):
 
 
 def test_cli_parsers_register():
-    from spikeflow.sequence.cli import add_parsers
+    from spikeflow.models.sequence.cli import add_parsers
 
     parser = argparse.ArgumentParser()
     add_parsers(parser.add_subparsers(dest="command"))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from spikeflow.models.sequence_params import (
+from spikeflow.models.sequence.params import (
     SequenceParams,
     derive,
     draw_links,
@@ -11,7 +11,7 @@ from spikeflow.models.sequence_params import (
     neuron_slots,
     vp_layout,
 )
-from spikeflow.sequence import inputs
+from spikeflow.models.sequence import inputs
 
 
 def test_defaults_are_the_original_experiment():

@@ -5,10 +5,10 @@ import pytest
 
 from spikeflow.config import ConfigError, resolve_run
 from spikeflow.models import training
-from spikeflow.models.training_params import PATHWAYS, compatibility_table, model_params
-from spikeflow.training import TrainingConfig, check_training_run
-from spikeflow.training.metrics import histogram_edges, population_metrics, weight_stats
-from spikeflow.training.patterns import generator_times, make_patterns, schedule
+from spikeflow.models.training.params import PATHWAYS, compatibility_table, model_params
+from spikeflow.models.training import TrainingConfig, check_training_run
+from spikeflow.models.training.metrics import histogram_edges, population_metrics, weight_stats
+from spikeflow.models.training.patterns import generator_times, make_patterns, schedule
 
 
 def _run(params=None, **sim):

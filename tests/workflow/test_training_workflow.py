@@ -70,7 +70,7 @@ def test_tiny_training_study_end_to_end(tmp_path):
 
 
 def test_train_command_stop_and_resume(tmp_path):
-    from spikeflow.training.cli import add_train_parser
+    from spikeflow.models.training.cli import add_train_parser
 
     import argparse
 

@@ -1,7 +1,7 @@
 """Mean-field study of a clustered E/I network: fixed points, their stability, states, landscape.
 
 :func:`meanfield_study` derives the network from a config's ``params`` section
-(:func:`spikeflow.models.clustered_params.derive`), searches the fixed points of
+(:func:`spikeflow.models.clustered.params.derive`), searches the fixed points of
 ``nu = Phi(nu)`` (:func:`spikeflow.meanfield.find_fixed_points` from random and patterned
 initial rates), takes the stability of each from the eigenvalues of the Jacobian
 ``-I + dPhi/dnu`` (analytic derivative of the Siegert formula, the same numbers as the
@@ -231,7 +231,7 @@ def meanfield_study(
     Raises:
         ValueError: for bad arguments or parameters.
     """
-    from spikeflow.models.clustered_params import derive, resolve_params
+    from spikeflow.models.clustered.params import derive, resolve_params
 
     if n_init < 0 or not max_init_rate > 0:
         raise ValueError(f"n_init must be >= 0 and max_init_rate > 0, got {n_init} and {max_init_rate}")

@@ -73,7 +73,7 @@ def cluster_rates(result: Any, path: str | os.PathLike, top_states: int = 20) ->
     """Population rates as an image (populations x time) with the state sequence below.
 
     Args:
-        result: an :class:`spikeflow.analysis.attractors.AttractorAnalysis`.
+        result: an :class:`spikeflow.models.clustered.attractors.AttractorAnalysis`.
         path: PNG file to write.
         top_states: this many states (by occupancy) get their own colour in the strip,
             the rest are grey; dropped segments are light grey.
@@ -120,7 +120,7 @@ def state_sequence(result: Any, path: str | os.PathLike, top_states: int = 20) -
     active populations over time.
 
     Args:
-        result: an :class:`spikeflow.analysis.attractors.AttractorAnalysis`.
+        result: an :class:`spikeflow.models.clustered.attractors.AttractorAnalysis`.
         path: PNG file to write.
         top_states: rows for this many states (by occupancy); the others share a row
             "other".
@@ -174,7 +174,7 @@ def transition_matrix(result: Any, path: str | os.PathLike, top_states: int = 20
     written in the cells when at most 15 states are shown.
 
     Args:
-        result: an :class:`spikeflow.analysis.attractors.AttractorAnalysis`.
+        result: an :class:`spikeflow.models.clustered.attractors.AttractorAnalysis`.
         path: PNG file to write.
         top_states: states shown (by occupancy).
 
@@ -228,7 +228,7 @@ def metastability(summary: Mapping[str, Any], path: str | os.PathLike) -> Path:
     group value (e.g. J+), mean and SD over repeats.
 
     Args:
-        summary: the document of :func:`spikeflow.analysis.attractors.summarize_attractors`.
+        summary: the document of :func:`spikeflow.models.clustered.attractors.summarize_attractors`.
         path: PNG file to write.
 
     Returns:

@@ -4,7 +4,7 @@ Eight populations of ``iaf_psc_exp`` neurons (L2/3, L4, L5, L6; excitatory and i
 connected pathway by pathway with ``fixed_total_number`` (multapses and autapses allowed),
 normally distributed weights and delays, background input as Poisson spike trains or as an
 equivalent DC current, and an optional thalamic burst. The numbers come from
-:mod:`spikeflow.models.pd14_params`; this module only turns them into NEST calls.
+:mod:`spikeflow.models.pd14.params`; this module only turns them into NEST calls.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from spikeflow.models.network import Network
-from spikeflow.models.pd14_params import (
+from spikeflow.models.pd14.params import (
     NUM_TH_NEURONS,
     V0_OPTIMIZED_MEAN,
     V0_OPTIMIZED_STD,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spikeflow.sequence.inputs import Schedule
+from spikeflow.models.sequence.inputs import Schedule
 
 TAU_STATE = 20.0
 SAMPLE_DT = 20.0

@@ -23,9 +23,9 @@ import numpy as np
 
 from spikeflow.driver.phases import Phase
 from spikeflow.io.atomic import atomic_path
-from spikeflow.models.sequence_params import SequenceDerived, SequenceParams, structure_rng
-from spikeflow.sequence import inputs as inp
-from spikeflow.sequence import network
+from spikeflow.models.sequence.params import SequenceDerived, SequenceParams, structure_rng
+from spikeflow.models.sequence import inputs as inp
+from spikeflow.models.sequence import network
 
 SIDE_FILE = "sequence.npz"
 

@@ -6,7 +6,7 @@ pairwise Bernoulli), one Poisson generator per population for the external drive
 neuron gets its own train of ``c_ext * nu_ext`` spikes/s), a DC current for ``mu_ext``, an
 optional stimulus (``step_current_generator``) and vectorial perturbations; timed ones are
 switched by the driver at their onset and offset. All numbers come from
-:mod:`spikeflow.models.clustered_params`; this module only turns them into NEST calls.
+:mod:`spikeflow.models.clustered.params`; this module only turns them into NEST calls.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from spikeflow.models.clustered_params import (
+from spikeflow.models.clustered.params import (
     C_M,
     ClusteredNetwork,
     derive,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from spikeflow.config import ConfigError, dump_yaml, load_yaml, resolve_run, simulation_part
-from spikeflow.models.training_params import TrainingParams
+from spikeflow.models.training.params import TrainingParams
 
 SIMULATION_KEYS = ("t_presim", "resolution", "seed", "threads", "ranks", "progress_interval")
 ALIASES = {"num_neurons": "n_neurons", "connectivity_density": "density", "num_threads": "threads", "warmup_ms": "t_presim"}
@@ -54,7 +54,7 @@ class TrainingConfig:
     Attributes:
         run_config: the resolved run config (``model``, ``params``, ``simulation``, ...), as
             ``spikeflow resolve`` writes it.
-        output_dir: where :meth:`spikeflow.training.Trainer.write_outputs` writes by default (or None).
+        output_dir: where :meth:`spikeflow.models.training.Trainer.write_outputs` writes by default (or None).
     """
 
     def __init__(self, study: str = "training", output_dir: str | Path | None = None, **kwargs: Any) -> None:

@@ -1,14 +1,29 @@
 """Plastic training network in NEST: E/I populations, Poisson drive, optional frozen-pattern input X.
 
 The numbers and the neuron x synapse compatibility table are in
-:mod:`spikeflow.models.training_params`; this module only turns them into NEST calls. Runs of
-``model: training`` are driven by ``spikeflow run`` (:func:`execute`, see :mod:`spikeflow.training`),
+:mod:`spikeflow.models.training.params`; this module only turns them into NEST calls. Runs of
+``model: training`` are driven by ``spikeflow run`` (:func:`execute`, see :mod:`spikeflow.models.training`),
 which trains epoch by epoch on the driver's sessions and checkpoints after each.
 
 Every pathway (``E->E``, ``E->I``, ``I->E``, ``I->I``, ``X->E``, ``X->I``) gets its own copy of
 its synapse model (``training_EE``, ...), which carries the synapse parameters, so that the
 plastic connections of a pathway can be found with ``GetConnections(synapse_model=copy)``
 and models whose parameters are common to all connections (``*_hom``) work like the others.
+
+The family in one place: ``params`` (parameters as data, the model tables), this module (the
+network), ``trainer`` (the epoch protocol on the driver's sessions), ``checkpoint`` (state
+snapshot and exact restore), ``patterns``, ``metrics``, ``outputs``, ``plots`` and ``cli``.
+
+Notebook use (familiar to users of the original NESTConfig / NESTTrainer)::
+
+    from spikeflow.models.training import TrainingConfig, Trainer
+    cfg = TrainingConfig(neuron_model="iaf_psc_alpha", synapse_model="stdp_synapse", n_epochs=5)
+    tr = Trainer(cfg)
+    tr.build()
+    tr.train(5)
+    tr.results            # one record per epoch: rates, CVs, weight statistics, timers, memory
+    tr.save_checkpoint("epoch5.h5")
+    tr = Trainer.resume("epoch5.h5")
 """
 
 from __future__ import annotations
@@ -16,7 +31,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from spikeflow.models.network import Network
-from spikeflow.models.training_params import (
+from spikeflow.models.training.params import (
     NEURON_MODELS,
     PATHWAYS,
     SYNAPSE_MODELS,
@@ -30,14 +45,14 @@ from spikeflow.models.training_params import (
 
 def execute(cfg: Mapping[str, Any], out_dir: Any, run_id: str, sources: Mapping[str, Any] | None = None) -> int:
     """``spikeflow run`` of a training run: epochs on driver sessions, checkpoints, resume, tables, figures."""
-    from spikeflow.training.cli import train_run
+    from spikeflow.models.training.cli import train_run
 
     return train_run(dict(cfg), out_dir, run_id, resume=True, sources=sources)
 
 
 def check_config(cfg: Mapping[str, Any]) -> None:
     """Checks across config sections (t_sim = n_epochs x epoch_ms, lengths on the time grid)."""
-    from spikeflow.training.config import check_training_run
+    from spikeflow.models.training.config import check_training_run
 
     check_training_run(cfg)
 
@@ -179,3 +194,19 @@ def _initial_v(nest: Any, defaults: Mapping[str, Any]) -> Any:
         return nest.random.uniform(float(defaults["E_L"]), float(defaults["V_th"]))
     v0 = float(defaults["V_m"])
     return nest.random.uniform(v0 - 5.0, v0 + 5.0)
+
+
+def __getattr__(name: str) -> Any:  # the training API, imported on first use (it pulls in the driver)
+    if name in ("TrainingConfig", "check_training_run"):
+        from spikeflow.models.training import config
+
+        return getattr(config, name)
+    if name == "Trainer":
+        from spikeflow.models.training.trainer import Trainer
+
+        return Trainer
+    if name == "write_outputs":
+        from spikeflow.models.training.outputs import write_outputs
+
+        return write_outputs
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

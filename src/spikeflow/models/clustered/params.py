@@ -80,8 +80,8 @@ C_M = 1.0  # pF: NEST membrane capacitance; weights in pA are J * C_M / tau_syn
 
 
 def presets() -> dict[str, dict[str, Any]]:
-    """The shipped parameter sets (``clustered_presets.yaml``), by name."""
-    text = resources.files("spikeflow.models").joinpath("clustered_presets.yaml").read_text()
+    """The shipped parameter sets (``presets.yaml`` beside this file), by name."""
+    text = resources.files("spikeflow.models.clustered").joinpath("presets.yaml").read_text()
     return yaml.safe_load(text)
 
 

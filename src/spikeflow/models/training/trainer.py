@@ -38,18 +38,18 @@ from spikeflow.driver.phases import Phase, timeline
 from spikeflow.driver.run import run_metadata
 from spikeflow.driver.session import Session, SimulationError, printer
 from spikeflow.models import training as model
-from spikeflow.models.training_params import INTEGER_STATE, SYNAPSE_MODELS
+from spikeflow.models.training.params import INTEGER_STATE, SYNAPSE_MODELS
 from spikeflow.preflight import check_run
-from spikeflow.training import metrics
-from spikeflow.training.checkpoint import (
+from spikeflow.models.training import metrics
+from spikeflow.models.training.checkpoint import (
     PathwayState,
     TrainingState,
     checkpoint_name,
     read_checkpoint,
     write_checkpoint,
 )
-from spikeflow.training.config import TrainingConfig
-from spikeflow.training.patterns import Patterns, generator_times, make_patterns, schedule
+from spikeflow.models.training.config import TrainingConfig
+from spikeflow.models.training.patterns import Patterns, generator_times, make_patterns, schedule
 
 def epoch_seed(seed: int, epoch: int) -> int:
     """NEST rng_seed of epoch ``epoch`` (0: warm-up) of a run with seed ``seed``; in [1, 2**31 - 1]."""
@@ -62,7 +62,7 @@ class Trainer:
 
     Example::
 
-        from spikeflow.training import TrainingConfig, Trainer
+        from spikeflow.models.training import TrainingConfig, Trainer
         cfg = TrainingConfig(neuron_model="iaf_psc_exp", synapse_model="stdp_synapse", n_epochs=5)
         tr = Trainer(cfg)
         tr.build()
@@ -435,7 +435,7 @@ class Trainer:
                 continue
             bound = None
             if SYNAPSE_MODELS[self.derived.params.synapse_model]["wmax"]:
-                from spikeflow.models.training_params import model_params
+                from spikeflow.models.training.params import model_params
 
                 bound = model_params(self.derived, pw).get("Wmax")
             s.edges = metrics.histogram_edges(s.values["weight"], bound, bins)

@@ -903,7 +903,7 @@ def analyze_attractors(
     )
     summary = to_json_value(result.summary())  # as written: NaN -> None
     if figures:
-        from spikeflow.plots import attractors as plots  # matplotlib only when drawing
+        from spikeflow.models.clustered import attractor_plots as plots  # matplotlib only when drawing
 
         plots.cluster_rates(result, out_dir / FIGURES[0])
         plots.state_sequence(result, out_dir / FIGURES[1], top_states=top_states)
@@ -1163,7 +1163,7 @@ def write_summary(summary: Mapping[str, Any], out_dir: str | os.PathLike, figure
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     if figures:
-        from spikeflow.plots import attractors as plots
+        from spikeflow.models.clustered import attractor_plots as plots
 
         written.append(plots.metastability(summary, out_dir / SUMMARY_FIGURE))
     columns, rows = _summary_columns(summary)

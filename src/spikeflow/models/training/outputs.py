@@ -19,7 +19,7 @@ import numpy as np
 from spikeflow.io.atomic import atomic_path
 from spikeflow.io.spikes import PopulationSpikes, write_spikes
 from spikeflow.io.tables import to_json_value, write_csv, write_json
-from spikeflow.models.training_params import compatibility
+from spikeflow.models.training.params import compatibility
 
 FIGURES = ("weights_over_epochs.png", "rates_over_epochs.png", "weight_change.png")
 
@@ -149,7 +149,7 @@ def write_outputs(trainer: Any, out_dir: str | Path, run_id: str = "run", figure
     if pat is not None:
         written["patterns"] = pat
     if figures:
-        from spikeflow.plots.training import plot_training
+        from spikeflow.models.training.plots import plot_training
 
         for name, path in plot_training(out_dir / "epochs.h5", out_dir / "figures").items():
             written[name] = path

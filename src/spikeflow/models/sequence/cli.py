@@ -51,8 +51,8 @@ def _cmd_sequence_analyze(args: argparse.Namespace) -> int:
     import json
 
     from spikeflow.io.atomic import atomic_path
-    from spikeflow.plots.sequence import plot_run
-    from spikeflow.sequence.analysis import decode_run
+    from spikeflow.models.sequence.plots import plot_run
+    from spikeflow.models.sequence.analysis import decode_run
 
     result = decode_run(args.spikes)
     args.out_dir.mkdir(parents=True, exist_ok=True)

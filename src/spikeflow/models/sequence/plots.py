@@ -94,7 +94,7 @@ def plot_decoding(results: Mapping[str, Any], t_pattern: float, path) -> Path:
 def plot_run(spikes_path, out_dir, decoding: Mapping[str, Any] | None = None) -> list[Path]:
     """All figures of one run into ``out_dir``."""
     from spikeflow.io.spikes import read_spikes
-    from spikeflow.sequence import analysis
+    from spikeflow.models.sequence import analysis
 
     spikes_path, out_dir = Path(spikes_path), Path(out_dir)
     side = dict(np.load(spikes_path.with_name("sequence.npz")))

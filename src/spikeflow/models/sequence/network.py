@@ -1,7 +1,7 @@
 """The WTA grid network in NEST (needs the ``spikeflow_wta`` extension module).
 
 Each circuit's neurons are placed on one virtual process (the soft-max is computed per circuit
-inside the VP; see :func:`spikeflow.models.sequence_params.vp_layout`): the neurons are
+inside the VP; see :func:`spikeflow.models.sequence.params.vp_layout`): the neurons are
 created as one block whose unused slots are silent padding neurons (``R_max = 0``, a circuit
 of their own). Inputs: one ``spike_generator`` per channel feeding a ``parrot_neuron`` that
 projects to every network neuron (static synapse, amplitude ``input_weight``). Each circuit
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from spikeflow.models.sequence_params import SequenceDerived, neuron_slots, structure_rng, vp_layout
+from spikeflow.models.sequence.params import SequenceDerived, neuron_slots, structure_rng, vp_layout
 
 NEURON_MODEL = "wta_neuron"
 STP_SYNAPSE = "wta_stp_synapse"

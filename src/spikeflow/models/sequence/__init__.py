@@ -2,10 +2,15 @@
 
 The neurons and recurrent synapses come from spikeflow's C++ NEST extension module
 (:mod:`spikeflow.nestext`; needs NEST built from the sdist). Parameters and structure are in
-:mod:`spikeflow.models.sequence_params`, the NEST builder in :mod:`spikeflow.sequence.network`.
+:mod:`spikeflow.models.sequence.params`, the NEST builder in :mod:`spikeflow.models.sequence.network`.
 Runs have phases (warm-up, test before training, training, test after training; plasticity on
-only in training), given to the one driver by :func:`protocol` (:mod:`spikeflow.sequence.protocol`,
+only in training), given to the one driver by :func:`protocol` (:mod:`spikeflow.models.sequence.protocol`,
 which also draws the inputs and writes ``sequence.npz`` beside the spikes file).
+
+The family in one place: ``params`` (parameters and structure), ``network`` (the NEST builder,
+neurons placed per virtual process), ``inputs`` (frozen patterns in noise), ``protocol``,
+``reference`` (the NumPy reference of the equations), ``analysis`` (decoding), ``plots``, ``cli``;
+the C++ module is :mod:`spikeflow.nestext`.
 """
 
 from __future__ import annotations
@@ -13,8 +18,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from spikeflow.models.network import Network
-from spikeflow.models.sequence_params import SequenceDerived, SequenceParams, derive
-from spikeflow.sequence.protocol import local_results, protocol, set_plasticity, write_outputs
+from spikeflow.models.sequence.params import SequenceDerived, SequenceParams, derive
+from spikeflow.models.sequence.protocol import local_results, protocol, set_plasticity, write_outputs
 
 __all__ = ["local_results", "protocol", "set_plasticity", "write_outputs"]  # the driver's hooks, from protocol.py
 NEURON_MODEL = "wta_neuron"
@@ -38,7 +43,7 @@ def for_run(d: SequenceDerived, cfg: Mapping[str, Any]) -> SequenceDerived:
 
 def check_config(cfg: Mapping[str, Any]) -> None:
     """The phase lengths fit: ``t_sim`` holds a test phase before and after training."""
-    from spikeflow.sequence.protocol import phases
+    from spikeflow.models.sequence.protocol import phases
 
     sim = cfg["simulation"]
     phases(float(sim["t_presim"]), float(sim["t_sim"]), float(cfg["params"]["t_test"]))
@@ -78,9 +83,9 @@ def create(d: SequenceDerived) -> Network:
     import nest
 
     from spikeflow import nestext
-    from spikeflow.sequence import network
+    from spikeflow.models.sequence import network
 
-    from spikeflow.sequence.protocol import recorded_neurons
+    from spikeflow.models.sequence.protocol import recorded_neurons
 
     nestext.load(nest)
     net = network.create(nest, d)
@@ -96,6 +101,6 @@ def create(d: SequenceDerived) -> Network:
 def connect(net: Network, d: SequenceDerived) -> None:
     import nest
 
-    from spikeflow.sequence import network
+    from spikeflow.models.sequence import network
 
     network.connect(nest, net.devices["sequence"])

@@ -57,10 +57,10 @@ def train_run(
 
     This is what ``spikeflow run`` does for a training run (``models.training.execute``).
     """
-    from spikeflow.training.checkpoint import latest_checkpoint, read_checkpoint
-    from spikeflow.training.config import TrainingConfig
-    from spikeflow.training.outputs import write_outputs
-    from spikeflow.training.trainer import Trainer
+    from spikeflow.models.training.checkpoint import latest_checkpoint, read_checkpoint
+    from spikeflow.models.training.config import TrainingConfig
+    from spikeflow.models.training.outputs import write_outputs
+    from spikeflow.models.training.trainer import Trainer
 
     out_dir = Path(out_dir)
     cfg = TrainingConfig.from_run_config(run_config)
