@@ -131,3 +131,45 @@ def test_network_over_nests_vp_limit_is_refused_before_building(nest_module, tmp
     with pytest.raises(SimulationError, match="at least 3 virtual processes"):
         simulate(cfg, tmp_path / "full.h5")
     assert not (tmp_path / "full.h5").exists()
+
+
+def test_synapse_copies_give_the_same_spikes_and_their_own_counts(nest_module, tmp_path):
+    """Excitatory and inhibitory connections on their own static_synapse copies (which lets full
+    scale run on 2 VPs: NEST's per-VP limit counts per synapse model): same network, same spikes."""
+    from spikeflow.config import resolve_run
+    from spikeflow.driver import simulate
+    from spikeflow.io.spikes import read_spikes
+    from spikeflow.models import get_model
+
+    out = {}
+    for mode in ("never", "always"):
+        cfg = resolve_run(
+            {
+                "model": "pd14",
+                "params": {"N_scaling": 0.05, "K_scaling": 0.05, "synapse_copies": mode},
+                "simulation": {"t_presim": 100.0, "t_sim": 500.0, "threads": 2, "seed": 11, "progress_interval": 0},
+            }
+        ).config
+        out[mode] = read_spikes(simulate(cfg, tmp_path / mode / "spikes.h5", log=lambda m: None))
+        if mode == "always":
+            model = get_model("pd14")
+            expected = model.describe(model.params_from_config(cfg["params"]))["connections"]
+            for copy in ("pd14_static_ex", "pd14_static_in"):
+                assert nest_module.GetKernelStatus("num_connections") > 0
+                assert len(nest_module.GetConnections(synapse_model=copy)) == expected[copy]
+    total = 0
+    for name, pop in out["never"].populations.items():
+        np.testing.assert_array_equal(out["always"].populations[name].times, pop.times)
+        np.testing.assert_array_equal(out["always"].populations[name].node_ids, pop.node_ids)
+        total += pop.n_spikes
+    assert total > 1000
+
+
+def test_full_scale_fits_two_virtual_processes_with_copies():
+    from spikeflow.config import ConfigError, load_study
+
+    assert load_study({"model": "pd14", "simulation": {"threads": 2}}).runs[0].config["params"]["synapse_copies"] == "auto"
+    with pytest.raises(ConfigError, match="need at least 3 virtual processes"):
+        load_study({"model": "pd14", "params": {"synapse_copies": "never"}, "simulation": {"threads": 2}})
+    with pytest.raises(ConfigError, match="pd14_static_ex connections need at least 2 virtual processes"):
+        load_study({"model": "pd14", "simulation": {"threads": 1}})

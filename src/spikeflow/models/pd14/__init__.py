@@ -27,6 +27,23 @@ from spikeflow.models.pd14.params import (
 
 NEURON_MODEL = "iaf_psc_exp"
 SYNAPSE_MODEL = "static_synapse"
+# Copies of SYNAPSE_MODEL for connections from excitatory (recurrent E, background, thalamus) and
+# inhibitory sources: NEST's connection limit per virtual process counts per synapse model.
+SYNAPSE_EX, SYNAPSE_IN = "pd14_static_ex", "pd14_static_in"
+
+
+def synapse_models(d: Pd14Derived) -> tuple[str, str]:
+    """The synapse models of (excitatory, inhibitory) connections: copies or both ``static_synapse``."""
+    from spikeflow.preflight import MAX_CONNECTIONS_PER_VP
+
+    mode = d.params.synapse_copies
+    total = d.total_synapses + int(d.num_th_synapses.sum()) + d.total_neurons
+    copies = mode == "always" or (mode == "auto" and total > MAX_CONNECTIONS_PER_VP)
+    return (SYNAPSE_EX, SYNAPSE_IN) if copies else (SYNAPSE_MODEL, SYNAPSE_MODEL)
+
+
+def _excitatory(name: str) -> bool:
+    return name.endswith("E")
 
 
 def params_from_config(params: Mapping[str, Any]) -> Pd14Derived:
@@ -40,15 +57,20 @@ def describe(d: Pd14Derived) -> dict[str, Any]:
     Connection counts per synapse model include the background generators' one connection
     per neuron and the thalamic synapses, but not recording devices (the driver adds those).
     """
-    n_static = d.total_synapses + int(d.num_th_synapses.sum())
+    exc_sources = np.array([_excitatory(n) for n in d.populations])
+    n_ex = int(d.num_synapses[:, exc_sources].sum()) + int(d.num_th_synapses.sum())
+    n_in = int(d.num_synapses[:, ~exc_sources].sum())
     if d.params.bg_input == "poisson":
-        n_static += d.total_neurons
-    if d.params.thalamic_input:
-        n_static += NUM_TH_NEURONS  # generator -> parrots
+        n_ex += d.total_neurons
+    n_static = NUM_TH_NEURONS if d.params.thalamic_input else 0  # generator -> parrots
+    ex_model, in_model = synapse_models(d)
+    connections: dict[str, int] = {}
+    for model, n in ((SYNAPSE_MODEL, n_static), (ex_model, n_ex), (in_model, n_in)):
+        connections[model] = connections.get(model, 0) + n
     return {
         "populations": [{"name": n, "size": int(s)} for n, s in zip(d.populations, d.num_neurons)],
         "reference_rates_hz": dict(zip(d.populations, map(float, d.reference_rates))),
-        "connections": {SYNAPSE_MODEL: n_static},
+        "connections": {k: v for k, v in connections.items() if v > 0},
         "recurrent_synapses": d.total_synapses,
         "derived": {
             "num_synapses": d.num_synapses,
@@ -107,6 +129,9 @@ def connect(net: Network, d: Pd14Derived) -> None:
 
     p = d.params
     pops = list(net.populations.values())
+    ex_model, in_model = synapse_models(d)
+    for copy in {ex_model, in_model} - {SYNAPSE_MODEL}:
+        nest.CopyModel(SYNAPSE_MODEL, copy)
     for i, target in enumerate(pops):
         for j, source in enumerate(pops):
             n_syn = int(d.num_synapses[i, j])
@@ -117,7 +142,7 @@ def connect(net: Network, d: Pd14Derived) -> None:
                 target,
                 {"rule": "fixed_total_number", "N": n_syn},
                 {
-                    "synapse_model": SYNAPSE_MODEL,
+                    "synapse_model": ex_model if _excitatory(d.populations[j]) else in_model,
                     "weight": _signed_normal(nest, d.weights[i, j], p.weight_rel_std),
                     "delay": _positive_delay(nest, d.delays[i, j], p.delay_rel_std),
                 },
@@ -128,7 +153,7 @@ def connect(net: Network, d: Pd14Derived) -> None:
                 net.devices["background"][i],
                 target,
                 "all_to_all",
-                {"synapse_model": SYNAPSE_MODEL, "weight": d.weight_ext, "delay": p.delay_poisson},
+                {"synapse_model": ex_model, "weight": d.weight_ext, "delay": p.delay_poisson},
             )
     if p.thalamic_input:
         thalamus = net.devices["thalamus"]
@@ -141,7 +166,7 @@ def connect(net: Network, d: Pd14Derived) -> None:
                 target,
                 {"rule": "fixed_total_number", "N": int(d.num_th_synapses[i])},
                 {
-                    "synapse_model": SYNAPSE_MODEL,
+                    "synapse_model": ex_model,
                     "weight": _signed_normal(nest, d.weight_th, p.weight_rel_std),
                     "delay": _positive_delay(nest, p.delay_th_mean, p.delay_th_rel_std),
                 },

@@ -79,6 +79,11 @@ class Pd14Params:
         th_rate: rate of each thalamic neuron during the burst, spikes/s.
         PSP_th: thalamic PSP amplitude, mV.
         delay_th_mean, delay_th_rel_std: thalamic delay mean (ms) and relative SD.
+        synapse_copies: ``"auto"`` (excitatory and inhibitory connections on their own copies of
+            ``static_synapse`` when one model would hold more connections than NEST allows per
+            virtual process on one VP, i.e. at large scales), ``"always"`` or ``"never"``. NEST's
+            limit of 134,217,726 connections per VP counts per synapse model, so the copies let
+            full scale run on 2 VPs.
     """
 
     N_scaling: float = 1.0
@@ -107,6 +112,7 @@ class Pd14Params:
     PSP_th: float = 0.15
     delay_th_mean: float = 1.5
     delay_th_rel_std: float = 0.5
+    synapse_copies: str = "auto"
 
     @classmethod
     def from_config(cls, params: Mapping[str, Any]) -> "Pd14Params":
