@@ -115,6 +115,10 @@ def _parser() -> argparse.ArgumentParser:
     me = analyses.add_parser("memory", help="memory per rank and phase, fitted memory model and its predictions")
     me.add_argument("spikes", type=Path, nargs="+", help="spikes files of runs of different sizes")
     me.add_argument("--out-dir", required=True, type=Path, help="directory for memory.csv, memory.json, memory_model.json and figures")
+    me.add_argument(
+        "--install", action="store_true",
+        help="also install the fitted model as yours (~/.cache/spikeflow/memory_model.json), which every study then uses",
+    )
     me.set_defaults(func=_cmd_analyze_memory)
 
     a = analyses.add_parser("attractors", help="cluster rates, active clusters, states, dwell times, transitions and figures")
@@ -192,6 +196,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         )
 
     print(f"study {study.name}: {len(study.runs)} run(s), all valid")
+    from spikeflow.resources import model_in_use_line
+
+    print(model_in_use_line(study.runs[0]))
     for run in study.runs:
         cfg = run.config
         model = get_model(cfg["model"])
@@ -306,6 +313,10 @@ def _cmd_analyze_memory(args: argparse.Namespace) -> int:
     result = analyze_memory(args.spikes, args.out_dir)
     if result.get("model_error"):
         print(f"no memory model: {result['model_error']}")
+    elif args.install:
+        from spikeflow.resources import install_memory_model
+
+        print(f"installed {install_memory_model(args.out_dir / 'memory_model.json')}")
     if result.get("prediction_markdown"):
         print(result["prediction_markdown"])
     return 0

@@ -19,8 +19,8 @@ from spikeflow.models import is_builtin
 from spikeflow.overrides import coerce_overrides, selected_runs
 from spikeflow.resources import study_resources
 
-#: Figures of a training run (written by ``spikeflow run`` with the run's tables).
-TRAINING_FIGURES = ("weights_over_epochs", "rates_over_epochs", "weight_change")
+#: Figures of a training run (written by ``spikeflow run`` with the run's tables), named once.
+from spikeflow.models.training.outputs import FIGURES as TRAINING_FIGURES  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -108,10 +108,10 @@ class Plan:
                 epochs_json=Output(f"{d}/epochs.json"),
                 epochs_h5=Output(f"{d}/epochs.h5"),
                 epochs_csv=Output(f"{d}/epochs.csv", "../report/training_epochs.rst", **report),
-                weights=Output(f"{d}/figures/weights_over_epochs.png", "../report/training_weights.rst", **report),
-                rates=Output(f"{d}/figures/rates_over_epochs.png", "../report/training_rates.rst", **report),
-                change=Output(f"{d}/figures/weight_change.png", "../report/training_change.rst", **report),
             )
+            captions = {"weights_over_epochs": "weights", "rates_over_epochs": "rates", "weight_change": "change"}
+            for name in TRAINING_FIGURES:
+                outputs[captions[name]] = Output(f"{d}/figures/{name}.png", f"../report/training_{captions[name]}.rst", **report)
         outputs["spikes"] = Output(f"{d}/spikes.h5")
         return outputs
 

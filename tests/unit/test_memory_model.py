@@ -16,8 +16,14 @@ from spikeflow.analysis.memory import (
     PER_RANK_COLUMNS,
     PREDICTION_COLUMNS,
     MemoryModel,
+    ResourceModel,
+    RuntimeModel,
     analyze_memory,
+    calibrate_memory_model,
     fit_memory_model,
+    fit_resource_model,
+    fit_runtime_model,
+    nest_build_fingerprint,
     memory_per_rank,
     pd14_prediction,
     pd14_size,
@@ -215,3 +221,96 @@ def test_analyze_memory_without_enough_sizes(tmp_path):
     assert data["prediction"][0]["predicted_mb"] is None
     assert (out / "memory.png").read_bytes().startswith(PNG_MAGIC)
     assert (out / "memory_prediction.csv").exists()
+
+
+# --- provenance, families and runtime (issue 11, item 10) ---
+
+
+BUILD = {"version": "3.10.0", "have_mpi": True, "threads_model": "openmp", "have_gsl": True, "built": "Dec 1 2026",
+         "prefix": "/tmp/x"}
+HOST = {"hostname": "vm", "cpu": "Test CPU", "cores": 2, "machine": "x86_64", "os": "Linux"}
+# true runtime: 0.5 s + 1 us per connection and VP to build; 0.1 ms per neuron and 2 us per connection, model s and VP
+RT = (0.5, 1e-6, 1e-4, 2e-6)
+
+
+def with_runtime(meta, vps=2):
+    """Phase times of the true runtime model (create takes none of the construction)."""
+    n = sum(p["size"] for p in meta["populations"])
+    k = meta["num_connections"]
+    meta["threads_per_rank"], meta["virtual_processes"] = vps // meta["num_ranks"], vps
+    t_pre, t_sim = meta["t_presim_ms"] / 1000, meta["t_sim_ms"] / 1000
+    walls = {"create": 0.0, "connect": RT[0] + RT[1] * k / vps,
+             "presimulate": (RT[2] * n + RT[3] * k) * t_pre / vps, "simulate": (RT[2] * n + RT[3] * k) * t_sim / vps}
+    for rank in meta["per_rank"]:
+        for phase, wall in walls.items():
+            rank["phases"][phase]["wall_s"] = wall
+    meta["provenance"] = {"nest_build": dict(BUILD), "host": dict(HOST)}
+    return meta
+
+
+def family_metas():
+    metas = [with_runtime(make_metadata(f"pd14-{i}", n, k, model="pd14")) for i, (n, k) in enumerate(SIZES)]
+    # a family with 3x the memory per connection over a wide range: its own fit
+    for i, (n, k) in enumerate([(1000, 1e5), (3000, 2e6), (6000, 1e7)]):
+        metas.append(with_runtime(make_metadata(f"big-{i}", n, int(k), model="bigsyn", peak_mb=200 + 3 * C * k + B * n)))
+    # a family of tiny networks (one size): calibrated, its own base and the generic size terms
+    metas.append(with_runtime(make_metadata("tiny", 50, 1000, model="tiny", peak_mb=170.0)))
+    return metas
+
+
+def test_fit_records_the_nest_build_and_machine(tmp_path):
+    out = tmp_path / "memory"
+    analyze_memory(write_runs(tmp_path / "runs", family_metas()), out, predict=[])
+    saved = strict_json(out / "memory_model.json")
+    assert saved["format"] == 2
+    fitted_on = saved["fitted_on"]
+    assert fitted_on["models"] == ["pd14"]  # generic terms: PD14's
+    assert fitted_on["nest_builds"] == [nest_build_fingerprint(BUILD)]
+    assert "built" not in fitted_on["nest_builds"][0] and fitted_on["nest_builds"][0]["have_mpi"] is True
+    assert fitted_on["hosts"] == [{"cpu": "Test CPU", "cores": 2, "machine": "x86_64"}]
+    model = ResourceModel.from_dict(saved)
+    assert model.nest_builds == fitted_on["nest_builds"]
+    assert set(model.families) == {"pd14", "bigsyn", "tiny"}
+    # a plain MemoryModel reader still reads the generic terms
+    assert MemoryModel.from_dict(saved).base_mb == pytest.approx(A, rel=1e-6)
+
+
+def test_families_get_their_own_terms_or_a_calibration():
+    records = [run_costs(m) for m in family_metas()]
+    model = fit_resource_model(records)
+    pd14_terms, which = model.memory_for("pd14")
+    assert which == "pd14" and pd14_terms.mb_per_connection == pytest.approx(C, rel=1e-6)
+    big, which = model.memory_for("bigsyn")
+    assert which == "bigsyn" and big.fitted_on["method"] == "fit"
+    assert big.mb_per_connection == pytest.approx(3 * C, rel=1e-3) and big.base_mb == pytest.approx(200, abs=1)
+    tiny, _ = model.memory_for("tiny")
+    assert tiny.fitted_on["method"] == "calibrated (base)"
+    assert tiny.predict_mb(50, 1000) == pytest.approx(170.0)
+    assert tiny.mb_per_connection == pd14_terms.mb_per_connection
+    # a user's model (not in the file) falls back to the generic terms
+    assert model.memory_for("/home/me/brunel.py") == (model.memory, "generic")
+    again = ResourceModel.from_dict(json.loads(json.dumps(model.to_dict(), allow_nan=False)))
+    assert again.memory_for("bigsyn")[0].mb_per_connection == big.mb_per_connection
+    assert again.runtime_for("tiny") is again.runtime  # one size: no runtime terms of its own
+
+
+def test_calibration_with_two_sizes_scales_the_generic_terms():
+    generic = MemoryModel(A, B, C, fitted_on={"models": ["pd14"]})
+    records = [run_costs(make_metadata(f"t{k}", n, k, model="t", peak_mb=150 + 2 * (B * n + C * k)))
+               for n, k in ((1000, 1_000_000), (4000, 8_000_000))]
+    model = calibrate_memory_model(records, generic)
+    assert model.fitted_on["method"] == "calibrated (base and scale)"
+    assert model.fitted_on["scale"] == pytest.approx(2.0, rel=1e-6) and model.base_mb == pytest.approx(150, rel=1e-6)
+
+
+def test_runtime_model_recovers_its_coefficients():
+    records = [run_costs(with_runtime(make_metadata(f"r{i}", n, k), vps=v))
+               for i, ((n, k), v) in enumerate(zip(SIZES, (2, 2, 4, 1)))]
+    model = fit_runtime_model(records)
+    assert [model.construction_base_s, model.s_per_connection, model.s_per_neuron_second,
+            model.s_per_connection_second] == pytest.approx(list(RT), rel=1e-6)
+    assert max(abs(r) for r in model.residuals_s) < 1e-9
+    assert model.fitted_on["nest_builds"] == []  # run_costs records carry no provenance
+    assert RuntimeModel.from_dict(model.to_dict()) == model
+    with pytest.raises(ValueError, match="at least 2 sizes"):
+        fit_runtime_model(records[:1])

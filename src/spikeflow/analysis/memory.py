@@ -17,6 +17,19 @@ For PD14 runs, :func:`pd14_prediction` predicts the memory of the network at
 ``N_scaling = K_scaling`` = 0.1, 0.2, 0.5 and 1 and sets it beside the measured memory and
 the reference implementation's table (PyNEST README of INM-6/microcircuit-PD14-model).
 
+Provenance: every fit records what it was fitted on (``MemoryModel.fitted_on``): the runs,
+their NEST version and build (``nest_builds``: the build-defining keys of NEST's
+``build_info``, :data:`NEST_BUILD_KEYS`, from the spikes files' ``provenance``) and the
+machine (``hosts``: CPU, cores). :mod:`spikeflow.resources` warns when the model in use was
+fitted on another NEST build than the one installed.
+
+Families: :func:`fit_resource_model` fits one model per model family present in the runs
+(``families``), the generic terms (PD14's when PD14 runs are present, else all runs') and a
+runtime model (:class:`RuntimeModel`) from the same runs' phase times. A family whose runs
+do not determine three coefficients over a wide enough range is *calibrated* to the
+generic terms instead (see :func:`calibrate_memory_model`). :class:`ResourceModel` is what
+``memory_model.json`` holds.
+
 Units: MB = kB / 1024 throughout (the metadata's probes are in kB).
 """
 
@@ -40,6 +53,14 @@ __all__ = [
     "RUN_COLUMNS",
     "PREDICTION_COLUMNS",
     "MemoryModel",
+    "RuntimeModel",
+    "ResourceModel",
+    "NEST_BUILD_KEYS",
+    "nest_build_fingerprint",
+    "run_provenance",
+    "calibrate_memory_model",
+    "fit_runtime_model",
+    "fit_resource_model",
     "memory_per_rank",
     "fit_memory_model",
     "pd14_size",
@@ -100,9 +121,11 @@ class MemoryModel:
         residuals_mb: measured - fitted peak memory per rank, MB, one per run in
             ``fitted_on["run_ids"]`` order.
         fitted_on: what the fit saw: ``target``, ``run_ids``, ``models``,
-            ``nest_versions``, ``n_runs``, ``n_sizes`` and ``ranges`` (``[min, max]`` of
-            n_neurons, n_connections, ranks, neurons_per_rank, connections_per_rank,
-            peak_mb).
+            ``nest_versions``, ``nest_builds`` (the distinct NEST builds, each the
+            :data:`NEST_BUILD_KEYS` of NEST's ``build_info``), ``hosts`` (distinct
+            machines: cpu, cores, machine), ``method`` ("fit" or "calibrated (...)"),
+            ``n_runs``, ``n_sizes`` and ``ranges`` (``[min, max]`` of n_neurons,
+            n_connections, ranks, neurons_per_rank, connections_per_rank, peak_mb).
     """
 
     base_mb: float
@@ -213,6 +236,62 @@ def memory_per_rank(metadata: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+#: The keys of NEST's ``build_info`` that make a build (what its memory depends on); paths and
+#: the build date are kept in the provenance but do not make another build.
+NEST_BUILD_KEYS = (
+    "version",
+    "have_mpi",
+    "threads_model",
+    "have_threads",
+    "have_gsl",
+    "have_boost",
+    "have_hdf5",
+    "have_music",
+    "have_sionlib",
+    "have_libneurosim",
+    "ndebug",
+    "hostcpu",
+    "hostos",
+)
+#: What is kept of the provenance's ``host``: the machine, not its name.
+HOST_KEYS = ("cpu", "cores", "machine")
+
+
+def nest_build_fingerprint(build_info: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The build-defining part of NEST's ``build_info`` (:data:`NEST_BUILD_KEYS`), or None without one."""
+    if not build_info or "error" in build_info and "version" not in build_info:
+        return None
+    return {k: build_info[k] for k in NEST_BUILD_KEYS if k in build_info}
+
+
+def describe_nest_build(build: Mapping[str, Any] | None) -> str:
+    """One phrase for a build fingerprint: ``NEST 3.10.0 (MPI, openmp, GSL)``."""
+    if not build:
+        return "an unknown NEST build"
+    features = ["MPI" if build.get("have_mpi") else "no MPI", str(build.get("threads_model", "?"))]
+    features += [name for key, name in (("have_gsl", "GSL"), ("have_boost", "Boost")) if build.get(key)]
+    return f"NEST {build.get('version', '?')} ({', '.join(features)})"
+
+
+def run_provenance(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"nest_build": fingerprint or None, "host": {cpu, cores, machine} or None}`` of one run's metadata."""
+    prov = metadata.get("provenance") or {}
+    host = prov.get("host") or {}
+    return {
+        "nest_build": nest_build_fingerprint(prov.get("nest_build")),
+        "host": {k: host[k] for k in HOST_KEYS if k in host} or None,
+    }
+
+
+def _unique(items: Iterable[Any]) -> list[Any]:
+    """The distinct non-empty items (dicts compared by content), in first-seen order."""
+    seen: list[Any] = []
+    for item in items:
+        if item and item not in seen:
+            seen.append(item)
+    return seen
+
+
 def _range(values: Iterable[float]) -> list[float]:
     values = [float(v) for v in values]
     return [min(values), max(values)]
@@ -266,13 +345,90 @@ def fit_memory_model(records: Sequence[Mapping[str, Any]], target: str = TARGET)
     coef_scaled, _ = nnls(scaled, y)
     coef = coef_scaled / scale
     residuals = y - design @ coef
-    fitted_on = {
+    fitted_on = fit_summary(usable, n, k, y, target)
+    return MemoryModel(
+        base_mb=float(coef[0]),
+        mb_per_neuron=float(coef[1]),
+        mb_per_connection=float(coef[2]),
+        residuals_mb=[float(v) for v in residuals],
+        fitted_on=fitted_on,
+    )
+
+
+#: A family's own three-term fit is used only if its runs' peak memory spans at least this
+#: factor (max / min): over a narrower range the per-neuron and per-connection terms are not
+#: determined and extrapolate badly; the family is calibrated to the generic terms instead.
+MIN_FIT_SPAN = 1.5
+#: A two-term calibration (base and a factor on the generic size terms) needs this span.
+MIN_SCALE_SPAN = 1.2
+
+
+def _span(records: Sequence[Mapping[str, Any]], target: str) -> float:
+    y = [float(r[target]) for r in records if r.get(target) is not None and math.isfinite(float(r[target]))]
+    return max(y) / min(y) if y and min(y) > 0 else math.nan
+
+
+def calibrate_memory_model(
+    records: Sequence[Mapping[str, Any]], generic: MemoryModel, target: str = TARGET, family: str = ""
+) -> MemoryModel:
+    """A family's memory model calibrated to generic terms, from few or narrow runs.
+
+    With runs of at least 2 sizes per rank spanning :data:`MIN_SCALE_SPAN`, the family gets
+    ``peak = base + s * (generic size terms)`` (``base`` and ``s >= 0`` by non-negative
+    least squares: its own per-neuron and per-connection memory, in the generic ratio);
+    otherwise the generic size terms with its own base (``s = 1``, ``base`` = mean of
+    measured minus generic size terms, at least 0).
+
+    Returns:
+        The model as a :class:`MemoryModel` (coefficients already scaled), ``fitted_on``
+        as :func:`fit_memory_model`'s with ``method`` ``"calibrated (base and scale)"`` or
+        ``"calibrated (base)"`` and ``calibrated_to`` (the generic terms' models).
+
+    Raises:
+        ValueError: if no run has a measured ``target``.
+    """
+    usable = [r for r in records if r.get(target) is not None and math.isfinite(float(r[target]))]
+    if not usable:
+        raise ValueError(f"no run has a measured {target}; cannot calibrate a memory model")
+    n = np.array([r["n_neurons"] / r["ranks"] for r in usable], dtype=float)
+    k = np.array([r["n_connections"] / r["ranks"] for r in usable], dtype=float)
+    y = np.array([r[target] for r in usable], dtype=float)
+    size_terms = generic.mb_per_neuron * n + generic.mb_per_connection * k
+    sizes = {(float(a), float(b)) for a, b in zip(n, k)}
+    if len(sizes) >= 2 and _span(usable, target) >= MIN_SCALE_SPAN:
+        from scipy.optimize import nnls
+
+        design = np.column_stack([np.ones_like(y), size_terms])
+        scale = np.abs(design).max(axis=0)
+        scale[scale == 0] = 1.0
+        coef, _ = nnls(design / scale, y)
+        base, factor = (coef / scale).tolist()
+        method = "calibrated (base and scale)"
+    else:
+        base, factor = max(0.0, float(np.mean(y - size_terms))), 1.0
+        method = "calibrated (base)"
+    model = MemoryModel(base, factor * generic.mb_per_neuron, factor * generic.mb_per_connection)
+    fitted = fit_summary(usable, n, k, y, target)
+    fitted.update(method=method, scale=factor, calibrated_to=generic.fitted_on.get("models", []))
+    model.fitted_on = fitted
+    model.residuals_mb = [float(v) for v in y - model.predict_mb(n, k, 1)]
+    return model
+
+
+def fit_summary(
+    usable: Sequence[Mapping[str, Any]], n: np.ndarray, k: np.ndarray, y: np.ndarray, target: str
+) -> dict[str, Any]:
+    """The ``fitted_on`` of a memory fit over ``usable`` (per-rank sizes ``n``, ``k``, measured ``y``)."""
+    return {
         "target": target,
         "run_ids": [r.get("run_id") for r in usable],
         "models": sorted({str(r.get("model", "")) for r in usable}),
         "nest_versions": sorted({str(r.get("nest_version", "")) for r in usable}),
+        "nest_builds": _unique(r.get("nest_build") for r in usable),
+        "hosts": _unique(r.get("host") for r in usable),
+        "method": "fit",
         "n_runs": len(usable),
-        "n_sizes": len(sizes),
+        "n_sizes": len({(float(a), float(b)) for a, b in zip(n, k)}),
         "ranges": {
             "n_neurons": _range(r["n_neurons"] for r in usable),
             "n_connections": _range(r["n_connections"] for r in usable),
@@ -282,13 +438,233 @@ def fit_memory_model(records: Sequence[Mapping[str, Any]], target: str = TARGET)
             "peak_mb": _range(y),
         },
     }
-    return MemoryModel(
-        base_mb=float(coef[0]),
-        mb_per_neuron=float(coef[1]),
-        mb_per_connection=float(coef[2]),
-        residuals_mb=[float(v) for v in residuals],
-        fitted_on=fitted_on,
-    )
+
+
+#: The runtime model's formula (wall seconds of one run).
+RUNTIME_FORMULA = (
+    "seconds = construction_base_s + s_per_connection * connections / vps"
+    " + (s_per_neuron_second * neurons + s_per_connection_second * connections) * model_seconds / vps"
+)
+#: A job asks for this multiple of the calibrated runtime (at least RUNTIME_MIN_MINUTES):
+#: phase times scatter by about +-30 % on a shared machine, activity (spikes per connection)
+#: differs between parameter sets, and a cluster node may be slower than the fitted machine.
+RUNTIME_SAFETY = 2.0
+
+
+@dataclass
+class RuntimeModel:
+    """Fitted wall time of a run (s), from the phase times of measured runs.
+
+    ``construction`` (create + connect) = ``construction_base_s + s_per_connection *
+    connections / vps``; ``simulation`` (presimulate + simulate) = ``(s_per_neuron_second *
+    neurons + s_per_connection_second * connections) * model_seconds / vps``, with
+    ``vps`` = ranks x threads and ``model_seconds`` the presimulated plus simulated model
+    time. All coefficients >= 0 (non-negative least squares).
+    """
+
+    construction_base_s: float
+    s_per_connection: float
+    s_per_neuron_second: float
+    s_per_connection_second: float
+    residuals_s: list[float] = field(default_factory=list)
+    fitted_on: dict[str, Any] = field(default_factory=dict)
+
+    def predict_s(self, n_neurons: float, n_connections: float, vps: int, model_seconds: float) -> float:
+        """Predicted wall time of the phases of one run, s."""
+        vps = max(1, int(vps))
+        construction = self.construction_base_s + self.s_per_connection * n_connections / vps
+        simulation = (self.s_per_neuron_second * n_neurons + self.s_per_connection_second * n_connections) * model_seconds / vps
+        return float(construction + simulation)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        res = np.asarray(self.residuals_s, dtype=float)
+        return {
+            "formula": RUNTIME_FORMULA,
+            "units": "s of wall time",
+            "safety_factor": RUNTIME_SAFETY,
+            "construction_base_s": self.construction_base_s,
+            "s_per_connection": self.s_per_connection,
+            "s_per_neuron_second": self.s_per_neuron_second,
+            "s_per_connection_second": self.s_per_connection_second,
+            "rmse_s": float(np.sqrt(np.mean(res**2))) if res.size else math.nan,
+            "residuals_s": list(self.residuals_s),
+            "fitted_on": self.fitted_on,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RuntimeModel":
+        """Inverse of :meth:`to_dict`; ValueError if a coefficient is missing."""
+        try:
+            return cls(
+                construction_base_s=float(data["construction_base_s"]),
+                s_per_connection=float(data["s_per_connection"]),
+                s_per_neuron_second=float(data["s_per_neuron_second"]),
+                s_per_connection_second=float(data["s_per_connection_second"]),
+                residuals_s=[float(v) for v in data.get("residuals_s") or []],
+                fitted_on=dict(data.get("fitted_on") or {}),
+            )
+        except KeyError as err:
+            raise ValueError(f"runtime model without coefficient {err.args[0]!r}") from None
+
+
+def fit_runtime_model(records: Sequence[Mapping[str, Any]]) -> RuntimeModel:
+    """Fit :class:`RuntimeModel` to runs' phase wall times (means over ranks).
+
+    Raises:
+        ValueError: without runs of at least 2 sizes that have phase times.
+    """
+    usable = [
+        r for r in records
+        if all(math.isfinite(float(r.get(f"wall_{p}_s", math.nan))) for p in ("create", "connect", "presimulate", "simulate"))
+    ]
+    if len({(r["n_neurons"], r["n_connections"], r["vps"]) for r in usable}) < 2:
+        raise ValueError("the runtime model needs runs of at least 2 sizes with phase times")
+    from scipy.optimize import nnls
+
+    def solve(design: np.ndarray, y: np.ndarray) -> np.ndarray:
+        scale = np.abs(design).max(axis=0)
+        scale[scale == 0] = 1.0
+        coef, _ = nnls(design / scale, y)
+        return coef / scale
+
+    vps = np.array([r["vps"] for r in usable], dtype=float)
+    n = np.array([r["n_neurons"] for r in usable], dtype=float) / vps
+    k = np.array([r["n_connections"] for r in usable], dtype=float) / vps
+    t = np.array([r["t_presim_s"] + r["t_sim_s"] for r in usable], dtype=float)
+    construction = np.array([r["wall_create_s"] + r["wall_connect_s"] for r in usable], dtype=float)
+    simulation = np.array([r["wall_presimulate_s"] + r["wall_simulate_s"] for r in usable], dtype=float)
+    c0, c1 = solve(np.column_stack([np.ones_like(k), k]), construction)
+    s0, s1 = solve(np.column_stack([n * t, k * t]), simulation)
+    model = RuntimeModel(float(c0), float(c1), float(s0), float(s1))
+    predicted = np.array([model.predict_s(a * v, b * v, v, m) for a, b, v, m in zip(n, k, vps, t)])
+    model.residuals_s = [float(v) for v in construction + simulation - predicted]
+    model.fitted_on = {
+        "target": "wall_create_s + wall_connect_s (construction), wall_presimulate_s + wall_simulate_s (simulation)",
+        "run_ids": [r.get("run_id") for r in usable],
+        "models": sorted({str(r.get("model", "")) for r in usable}),
+        "nest_builds": _unique(r.get("nest_build") for r in usable),
+        "hosts": _unique(r.get("host") for r in usable),
+        "n_runs": len(usable),
+        "ranges": {
+            "n_connections": _range(r["n_connections"] for r in usable),
+            "vps": _range(vps),
+            "model_seconds": _range(t),
+            "wall_s": _range(construction + simulation),
+        },
+    }
+    return model
+
+
+#: Version of the memory_model.json layout written by :meth:`ResourceModel.to_dict`.
+RESOURCE_MODEL_FORMAT = 2
+
+
+@dataclass
+class ResourceModel:
+    """What ``memory_model.json`` holds: generic memory terms, per-family terms, runtime models.
+
+    The generic memory terms are at the top level of the file (as a :class:`MemoryModel`
+    dict, so older readers still read them); ``families`` maps a model family (``pd14``,
+    ``clustered``, ...) to its own :class:`MemoryModel`; ``runtime`` holds the generic
+    :class:`RuntimeModel` and ``runtime_families`` the per-family ones. A family without
+    terms of its own (e.g. a user's model) uses the generic ones.
+    """
+
+    memory: MemoryModel
+    families: dict[str, MemoryModel] = field(default_factory=dict)
+    runtime: RuntimeModel | None = None
+    runtime_families: dict[str, RuntimeModel] = field(default_factory=dict)
+
+    def memory_for(self, family: str | None) -> tuple[MemoryModel, str]:
+        """The memory model of ``family`` and which terms those are (the family, or "generic")."""
+        if family in self.families:
+            return self.families[family], str(family)
+        return self.memory, "generic"
+
+    def runtime_for(self, family: str | None) -> RuntimeModel | None:
+        """The runtime model of ``family`` (its own, else the generic one, else None)."""
+        return self.runtime_families.get(family or "", self.runtime)
+
+    @property
+    def nest_builds(self) -> list[dict[str, Any]]:
+        """The NEST builds (fingerprints) the generic terms were fitted on."""
+        return list(self.memory.fitted_on.get("nest_builds") or [])
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (the layout of memory_model.json)."""
+        out = {"format": RESOURCE_MODEL_FORMAT, **self.memory.to_dict(residuals=False)}
+        out["families"] = {name: m.to_dict(residuals=False) for name, m in sorted(self.families.items())}
+        out["runtime"] = {
+            "generic": self.runtime.to_dict() if self.runtime else None,
+            "families": {name: m.to_dict() for name, m in sorted(self.runtime_families.items())},
+        }
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ResourceModel":
+        """Inverse of :meth:`to_dict`; also reads a plain :class:`MemoryModel` dict (format 1).
+
+        Raises:
+            ValueError: for a failed fit or a missing coefficient (naming the family).
+        """
+        memory = MemoryModel.from_dict(data)
+        families = {}
+        for name, entry in (data.get("families") or {}).items():
+            try:
+                families[str(name)] = MemoryModel.from_dict(entry)
+            except ValueError as err:
+                raise ValueError(f"family {name!r}: {err}") from None
+        runtime = data.get("runtime") or {}
+        return cls(
+            memory=memory,
+            families=families,
+            runtime=RuntimeModel.from_dict(runtime["generic"]) if runtime.get("generic") else None,
+            runtime_families={str(k): RuntimeModel.from_dict(v) for k, v in (runtime.get("families") or {}).items()},
+        )
+
+
+def fit_resource_model(records: Sequence[Mapping[str, Any]], target: str = TARGET) -> ResourceModel:
+    """Fit the generic, per-family memory and runtime models to runs of one or more families.
+
+    Generic memory terms: :func:`fit_memory_model` over the PD14 runs if there are any
+    (PD14 spans the widest sizes), else over all runs. Each family (``model`` of the runs;
+    a user's model is named by its file or module) gets its own :func:`fit_memory_model`
+    when its runs determine it (3 sizes, not proportional) and their peaks span
+    :data:`MIN_FIT_SPAN`; otherwise it is calibrated to the generic terms
+    (:func:`calibrate_memory_model`). Runtime: :func:`fit_runtime_model` generic (the same
+    runs as the memory terms) and per family where the family's runs determine it.
+
+    Raises:
+        ValueError: if the generic memory terms cannot be fitted (the reason).
+    """
+    by_family: dict[str, list[Mapping[str, Any]]] = {}
+    for r in records:
+        by_family.setdefault(str(r.get("model", "")), []).append(r)
+    base_records = by_family.get("pd14") or list(records)
+    generic = fit_memory_model(base_records, target)
+    families: dict[str, MemoryModel] = {}
+    runtime_families: dict[str, RuntimeModel] = {}
+    for name, family_records in by_family.items():
+        if family_records is base_records or (len(by_family) == 1):
+            families[name] = generic
+        else:
+            model = None
+            if _span(family_records, target) >= MIN_FIT_SPAN:
+                try:
+                    model = fit_memory_model(family_records, target)
+                except ValueError:
+                    model = None
+            families[name] = model or calibrate_memory_model(family_records, generic, target, name)
+        try:
+            runtime_families[name] = fit_runtime_model(family_records)
+        except ValueError:
+            pass
+    try:
+        runtime = fit_runtime_model(base_records)
+    except ValueError:
+        runtime = None
+    return ResourceModel(generic, families, runtime, runtime_families)
 
 
 def pd14_size(scale: float, params: Mapping[str, Any] | None = None) -> tuple[int, int]:
@@ -442,6 +818,7 @@ def prediction_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
 
 def _run_summary(record: Mapping[str, Any], model: MemoryModel | None) -> dict[str, Any]:
     row = {key: record.get(key) for key in RUN_COLUMNS}
+    row["nest_build"], row["host"] = record.get("nest_build"), record.get("host")
     predicted = model.predict_mb(record["n_neurons"], record["n_connections"], record["ranks"]) if model else math.nan
     row["predicted_mb"] = predicted
     row["residual_mb"] = record.get(TARGET, math.nan) - predicted if model else math.nan
@@ -459,9 +836,12 @@ def analyze_memory(
 
     * ``memory.csv``: one line per run, rank and probe point, columns
       :data:`PER_RANK_COLUMNS` (MB; NaN as empty cells);
-    * ``memory_model.json``: the coefficients and what they were fitted on
-      (:meth:`MemoryModel.to_dict` without residuals), or ``{"fitted": false, "error"}``
-      if the runs cannot determine a model (fewer than 3 sizes, ...);
+    * ``memory_model.json``: the :class:`ResourceModel` fitted by
+      :func:`fit_resource_model` (generic memory terms at the top level with what they were
+      fitted on, NEST build and machine included; ``families``; ``runtime``), or
+      ``{"fitted": false, "error"}`` if the runs cannot determine a model (fewer than 3
+      sizes, ...). This is the file ``resources.memory_model`` or ``spikeflow analyze
+      memory --install`` hands to the workflow;
     * ``memory_prediction.csv`` (:data:`PREDICTION_COLUMNS`) if there is a prediction:
       for PD14 runs at :data:`PD14_SCALES` unless ``predict`` says otherwise;
     * ``memory.png``: measured peak memory per rank against connections per rank, the
@@ -485,12 +865,14 @@ def analyze_memory(
     """
     out_dir, metadatas, records = read_runs(spikes_paths, out_dir, "analyze_memory")
     per_rank = [row for m in metadatas for row in memory_per_rank(m)]
+    records = [{**r, **run_provenance(m)} for r, m in zip(records, metadatas)]
 
     try:
-        model: MemoryModel | None = fit_memory_model(records)
+        fitted: ResourceModel | None = fit_resource_model(records)
+        model: MemoryModel | None = fitted.memory
         error = None
     except ValueError as err:
-        model, error = None, str(err)
+        fitted, model, error = None, None, str(err)
 
     pd14_params = next(
         (
@@ -512,7 +894,7 @@ def analyze_memory(
     write_csv(out_dir / "memory.csv", per_rank, PER_RANK_COLUMNS)
     write_json(
         out_dir / "memory_model.json",
-        model.to_dict(residuals=False) if model else {"fitted": False, "error": error},
+        fitted.to_dict() if fitted else {"fitted": False, "error": error},
     )
     if prediction:
         write_csv(out_dir / "memory_prediction.csv", prediction, PREDICTION_COLUMNS)
@@ -526,8 +908,10 @@ def analyze_memory(
         "units": "MB = kB / 1024",
         "formula": FORMULA,
         "model": model.to_dict() if model else None,
+        "families": {name: m.to_dict() for name, m in fitted.families.items()} if fitted else {},
+        "runtime": fitted.to_dict()["runtime"] if fitted else None,
         "model_error": error,
-        "runs": [_run_summary(r, model) for r in records],
+        "runs": [_run_summary(r, fitted.memory_for(r.get("model"))[0] if fitted else None) for r in records],
         "per_rank": per_rank,
         "prediction": prediction,
         "prediction_markdown": prediction_markdown(prediction) if prediction else None,

@@ -21,7 +21,9 @@ from spikeflow.io.spikes import PopulationSpikes, write_spikes
 from spikeflow.io.tables import to_json_value, write_csv, write_json
 from spikeflow.models.training.params import compatibility
 
-FIGURES = ("weights_over_epochs.png", "rates_over_epochs.png", "weight_change.png")
+# The figures of a training run, by name (file NAME.png in figures/): the one definition that the
+# plots, the workflow's outputs and the report use.
+FIGURES = ("weights_over_epochs", "rates_over_epochs", "weight_change")
 
 
 def csv_rows(results: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:

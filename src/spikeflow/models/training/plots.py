@@ -89,9 +89,8 @@ def weight_change(epochs_h5: str | os.PathLike, path: str | os.PathLike) -> Path
 
 def plot_training(epochs_h5: str | os.PathLike, out_dir: str | os.PathLike) -> dict[str, Path]:
     """All three figures into ``out_dir``; returns name -> path."""
+    from spikeflow.models.training.outputs import FIGURES
+
     out_dir = Path(out_dir)
-    return {
-        "weights_over_epochs": weights_over_epochs(epochs_h5, out_dir / "weights_over_epochs.png"),
-        "rates_over_epochs": rates_over_epochs(epochs_h5, out_dir / "rates_over_epochs.png"),
-        "weight_change": weight_change(epochs_h5, out_dir / "weight_change.png"),
-    }
+    draw = {"weights_over_epochs": weights_over_epochs, "rates_over_epochs": rates_over_epochs, "weight_change": weight_change}
+    return {name: draw[name](epochs_h5, out_dir / f"{name}.png") for name in FIGURES}
