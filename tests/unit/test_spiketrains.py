@@ -344,3 +344,63 @@ def test_correlations_match_elephant(elephant, trains, n_sample):
     assert np.isin(sample, active).all()
     np.testing.assert_allclose(ours, theirs[np.triu_indices(sample.size, 1)],
                                rtol=0, atol=1e-10)
+
+
+# --------------------------------------------------------------------------- fast paths
+
+
+def grid_population(rng, n_nodes, rate_hz, t_stop, resolution=0.1):
+    """Poisson spikes on NEST's time grid, sorted by time as in a spikes file: many spikes
+    share a time, and bin edges fall exactly on spike times."""
+    total = rng.poisson(n_nodes * rate_hz * t_stop / 1000.0)
+    times = np.floor(np.sort(rng.uniform(0.0, t_stop, total)) / resolution) * resolution
+    return rng.integers(0, n_nodes, total).astype(np.uint64), times
+
+
+@pytest.mark.parametrize("n_nodes", [300, 70_000])  # 16-bit radix sort, and the general sort
+def test_time_sorted_fast_paths_equal_the_general_paths_bitwise(n_nodes):
+    """Spikes files are sorted by time and the statistics take shortcuts then (views, a radix
+    sort in blocks of neurons, bin edges by binary search); the same spikes in another order
+    take the general path. Both must give the same bits."""
+    rng = np.random.default_rng(11)
+    ids, times = grid_population(rng, n_nodes, 20.0 * 300 / n_nodes, 3000.0)
+    # a neuron with 2 spikes, one with 1, one with exactly simultaneous spikes (ISI 0)
+    ids = np.concatenate([ids, np.array([5, 5, 7, 9, 9, 9], dtype=np.uint64)])
+    times = np.concatenate([times, [1000.0, 1000.3, 1500.0, 2000.0, 2000.0, 2000.0]])
+    order = np.argsort(times, kind="stable")
+    ids, times = ids[order], times[order]
+    shuffled = rng.permutation(ids.size)
+    sids, stimes = ids[shuffled], times[shuffled]
+    assert st._is_time_sorted(times) and not st._is_time_sorted(stimes)
+    for t0, t1 in [(0.0, 3000.0), (500.0, 2999.9), (100.05, 1300.0)]:
+        for f in (st.isi_cv, st.local_variation):
+            fast, fast_ids = f(ids, times, t0, t1, min_spikes=3, return_ids=True)
+            slow, slow_ids = f(sids, stimes, t0, t1, min_spikes=3, return_ids=True)
+            np.testing.assert_array_equal(fast_ids, slow_ids)
+            np.testing.assert_array_equal(fast, slow)  # NaN == NaN here
+        np.testing.assert_array_equal(
+            st.per_neuron_rates(ids, times, n_nodes, t0, t1),
+            st.per_neuron_rates(sids, stimes, n_nodes, t0, t1),
+        )
+        for bin_ms in (0.1, 0.3, 2.0, 3.0):
+            fast = st.spike_count_histogram(times, t0, t1, bin_ms)
+            _, keep, nb = st._bin_index(times, t0, t1, bin_ms)  # the general binning
+            index = np.floor((times[keep] - t0) / bin_ms + st._BIN_TOLERANCE).astype(np.int64)
+            np.testing.assert_array_equal(fast, np.bincount(index, minlength=nb))
+            np.testing.assert_array_equal(fast, st.spike_count_histogram(stimes, t0, t1, bin_ms))
+        fast = st.spike_count_correlations(ids, times, n_nodes, t0, t1, n_sample=20, rng=4, return_ids=True)
+        slow = st.spike_count_correlations(sids, stimes, n_nodes, t0, t1, n_sample=20, rng=4, return_ids=True)
+        np.testing.assert_array_equal(fast[1], slow[1])
+        np.testing.assert_array_equal(fast[0], slow[0])
+
+
+def test_isi_statistics_in_blocks_equal_one_block(monkeypatch):
+    """The per-neuron ISI sums are accumulated in blocks of whole neurons: the block size
+    must not change a bit."""
+    rng = np.random.default_rng(5)
+    ids, times = grid_population(rng, 500, 10.0, 5000.0)
+    ref_cv, ref_lv = st.isi_cv(ids, times, 0.0, 5000.0), st.local_variation(ids, times, 0.0, 5000.0)
+    for block in (1, 7, 1000):
+        monkeypatch.setattr(st, "_ISI_BLOCK", block)
+        np.testing.assert_array_equal(st.isi_cv(ids, times, 0.0, 5000.0), ref_cv)
+        np.testing.assert_array_equal(st.local_variation(ids, times, 0.0, 5000.0), ref_lv)

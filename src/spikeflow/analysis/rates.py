@@ -120,20 +120,49 @@ def population_table(
         fewer than two active neurons. :func:`analyze_rates` writes NaN as null in JSON and
         as an empty cell in CSV.
     """
+    rows, _ = _population_rows(
+        data, t_start, t_stop, synchrony_bin_ms, corr_bin_ms, corr_sample, seed,
+        silent_below_hz, runaway_above_hz, min_spikes,
+    )
+    return rows
+
+
+def _population_rows(
+    data: SpikeData,
+    t_start: float | None,
+    t_stop: float | None,
+    synchrony_bin_ms: float,
+    corr_bin_ms: float,
+    corr_sample: int,
+    seed: int,
+    silent_below_hz: float,
+    runaway_above_hz: float,
+    min_spikes: int,
+) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
+    """:func:`population_table`'s rows, and the per-neuron rates (spikes/s) of each population.
+
+    One pass per population: the window is a view of the time-sorted spikes, and the
+    per-neuron spike counts and ISI sums come from one grouping shared by the rates, ISI CV
+    and LV (the same numbers as :func:`spikeflow.analysis.spiketrains.per_neuron_rates`,
+    ``isi_cv`` and ``local_variation``, bitwise).
+    """
     t0, t1 = analysis_window(data, t_start, t_stop)
     references = data.metadata.get("reference_rates_hz") or {}
     seeds = np.random.SeedSequence(seed).spawn(len(data.populations))
     rows = []
+    all_rates = {}
     for pop, pop_seed in zip(data.populations.values(), seeds):
-        spikes = pop.window(t0, t1)
-        rates = st.per_neuron_rates(spikes.node_ids, spikes.times, pop.n_nodes, t0, t1)
-        cvs = st.isi_cv(spikes.node_ids, spikes.times, t0, t1, min_spikes=max(min_spikes, 2))
-        lvs = st.local_variation(
-            spikes.node_ids, spikes.times, t0, t1, min_spikes=max(min_spikes, 3)
-        )
+        ids, times, time_sorted = st._windowed(pop.node_ids, pop.times, t0, t1)
+        st._check_ids(ids, pop.n_nodes)
+        sums = st._isi_sums(ids, times, time_sorted, pop.n_nodes)
+        rates = sums["counts"] / ((t1 - t0) / 1000.0)
+        all_rates[pop.name] = rates
+        cvs, _ = st._cv_values(sums, max(min_spikes, 2))
+        lvs, _ = st._lv_values(sums, max(min_spikes, 3))
+        del sums
         corrs = st.spike_count_correlations(
-            spikes.node_ids,
-            spikes.times,
+            ids,
+            times,
             pop.n_nodes,
             t0,
             t1,
@@ -156,7 +185,7 @@ def population_table(
             {
                 "population": pop.name,
                 "n_nodes": int(pop.n_nodes),
-                "n_spikes": int(spikes.n_spikes),
+                "n_spikes": int(times.size),
                 "mean_rate_hz": mean_rate,
                 "rate_median_hz": _nan_stat(np.median, rates),
                 "rate_std_hz": _nan_stat(np.std, rates),
@@ -166,7 +195,7 @@ def population_table(
                 "cv_isi_mean": _nan_stat(np.mean, cvs),
                 "cv_isi_median": _nan_stat(np.median, cvs),
                 "lv_mean": _nan_stat(np.mean, lvs),
-                "synchrony": st.synchrony(spikes.times, t0, t1, bin_ms=synchrony_bin_ms),
+                "synchrony": st.synchrony(times, t0, t1, bin_ms=synchrony_bin_ms),
                 "corr_mean": _nan_stat(np.mean, corrs),
                 "corr_std": _nan_stat(np.std, corrs),
                 "n_corr_pairs": int(corrs.size),
@@ -175,7 +204,7 @@ def population_table(
                 "flag": flag,
             }
         )
-    return rows
+    return rows, all_rates
 
 
 def _public(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -216,19 +245,22 @@ def analyze_rates(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     data = read_spikes(spikes_path)
-    rows = population_table(data, **options)
+    parameters = inspect.signature(population_table).parameters
+    unknown = sorted(set(options) - (set(parameters) - {"data"}))
+    if unknown:
+        raise TypeError(f"population_table() got an unexpected keyword argument {unknown[0]!r}")
+    every = {name: options.get(name, parameter.default) for name, parameter in parameters.items() if name != "data"}
+    rows, rates = _population_rows(data, **every)
     t0, t1 = analysis_window(data, options.get("t_start"), options.get("t_stop"))
-    effective = {
-        name: options.get(name, parameter.default)
-        for name, parameter in inspect.signature(population_table).parameters.items()
-        if name not in ("data", "t_start", "t_stop")
-    }
+    effective = {name: value for name, value in every.items() if name not in ("t_start", "t_stop")}
 
     if figures:
         from spikeflow.plots import rates as plots  # matplotlib only when drawing
 
         plots.raster(data, out_dir / "raster.png", t_window=raster_window_ms)
-        plots.rate_boxplot(data, out_dir / "rate_boxplot.png", t_window=(t0, t1))
+        run = plots._run_label(data)
+        title = f"Per-neuron firing rates, {t0:g}–{t1:g} ms"
+        plots.rate_boxplot(rates, out_dir / "rate_boxplot.png", title=f"{run}: {title}" if run else title)
         plots.rates_vs_reference(rows, out_dir / "rates_vs_reference.png")
 
     write_csv(out_dir / "rates.csv", rows, COLUMNS)

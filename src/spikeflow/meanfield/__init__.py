@@ -21,17 +21,48 @@ Example::
     verdicts = [stability(phi, nu).verdict for nu in fps.rates]
 """
 
-from spikeflow.meanfield.fixed_points import FixedPoints, find_fixed_points, initial_rates
-from spikeflow.meanfield.stability import VERDICTS, Stability, classify, jacobian, stability
-from spikeflow.meanfield.transfer import (
-    LIFNetwork,
-    colored_noise_shift,
-    deterministic_rate,
-    mean_input,
-    rate_map,
-    siegert,
-    std_input,
+from __future__ import annotations
+
+import importlib
+
+# numpy only, and imported here so that ``spikeflow.meanfield.stability`` stays the function
+# (as it always was), whichever is imported first.
+from spikeflow.meanfield.stability import (
+    VERDICTS,
+    Stability,
+    classify,
+    jacobian,
+    stability,
 )
+
+#: Where the other public names live. Imported on first use (PEP 562), so that importing
+#: ``spikeflow.meanfield.cli`` - which every ``spikeflow`` command does - does not pay for
+#: scipy.optimize and scipy.special.
+_WHERE = {
+    "FixedPoints": "fixed_points",
+    "find_fixed_points": "fixed_points",
+    "initial_rates": "fixed_points",
+    "LIFNetwork": "transfer",
+    "colored_noise_shift": "transfer",
+    "deterministic_rate": "transfer",
+    "mean_input": "transfer",
+    "rate_map": "transfer",
+    "siegert": "transfer",
+    "std_input": "transfer",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"spikeflow.meanfield.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'spikeflow.meanfield' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
+
 
 __all__ = [
     "LIFNetwork",

@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import ScalarFormatter
 
-from spikeflow.analysis.spiketrains import per_neuron_rates
+from spikeflow.analysis.spiketrains import in_window, per_neuron_rates
 from spikeflow.io.spikes import SpikeData
 from spikeflow.plots.common import pyplot, save_figure
 
@@ -93,15 +93,15 @@ def raster(
     ticks = []
     n_drawn_spikes = 0
     for pop, k, color in zip(pops, shown, colors):
-        spikes = pop.window(t0, t1)
+        node_ids, times = in_window(pop.node_ids, pop.times, t0, t1)  # a view when time-sorted
         if k:
             chosen = (np.arange(k) * pop.n_nodes // k).astype(np.int64)
             rank = np.full(pop.n_nodes, -1, dtype=np.int64)
             rank[chosen] = np.arange(k)
-            row = rank[spikes.node_ids.astype(np.int64)]
+            row = rank[node_ids]
             keep = row >= 0
             ax.plot(
-                spikes.times[keep],
+                times[keep],
                 offset + row[keep],
                 linestyle="none",
                 marker=".",
@@ -140,6 +140,7 @@ def rate_boxplot(
     data_or_rates: SpikeData | Mapping[str, np.ndarray],
     path: str | os.PathLike,
     t_window: tuple[float, float] | None = None,
+    title: str | None = None,
 ) -> Path:
     """Horizontal box plot of the per-neuron firing rates of each population.
 
@@ -156,11 +157,13 @@ def rate_boxplot(
         path: PNG file to write.
         t_window: (start, stop) in ms for a :class:`SpikeData`; default after the
             presimulation, ``[data.t_presim, data.t_stop)``.
+        title: the figure's title (default: "Per-neuron firing rates", with the run and the
+            window for a :class:`SpikeData`).
 
     Returns:
         The path written.
     """
-    title = "Per-neuron firing rates"
+    given_title, title = title, "Per-neuron firing rates"
     if isinstance(data_or_rates, SpikeData):
         data = data_or_rates
         t0, t1 = (data.t_presim, data.t_stop) if t_window is None else t_window
@@ -172,6 +175,8 @@ def rate_boxplot(
         title = f"{run}: {title}, {t0:g}–{t1:g} ms" if run else f"{title}, {t0:g}–{t1:g} ms"
     else:
         rates = {name: np.asarray(r, dtype=np.float64) for name, r in data_or_rates.items()}
+    if given_title is not None:
+        title = given_title
     names = list(rates)
     values = [r[np.isfinite(r)] if r.size else np.array([np.nan]) for r in rates.values()]
     positions = np.arange(len(names), 0, -1)  # first population on top
