@@ -9,6 +9,7 @@ Commands::
     spikeflow analyze rates S.h5 --out-dir D    rates, irregularity, synchrony, correlations + figures
     spikeflow analyze scaling S.h5... --out-dir D  phase times, real-time factor, speed-up, efficiency
     spikeflow analyze memory S.h5... --out-dir D   memory per rank and phase, fitted memory model
+    spikeflow analyze validate S.h5... --reference R --out-dir D  PASS/FAIL against a reference ensemble
     spikeflow analyze attractors S.h5 --out-dir D  cluster states, dwell times, transitions + figures
     spikeflow analyze attractor-summary J.json... --out-dir D --group-by KEY  across repeats and sweep values
     spikeflow analyze meanfield CONFIG --out-dir D  mean-field fixed points, stability, landscape + figures
@@ -121,6 +122,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     me.set_defaults(func=_cmd_analyze_memory)
 
+    va = analyses.add_parser("validate", help="PASS/FAIL of runs against a reference ensemble: rates, CVs, correlations per population")
+    va.add_argument("spikes", type=Path, nargs="+", help="spikes files of the candidate runs (seeds disjoint from the reference's)")
+    va.add_argument("--reference", required=True, help="a shipped reference (pd14_scale0.1, pd14_scale0.2) or the path of a reference .npz")
+    va.add_argument("--out-dir", required=True, type=Path, help="directory for validation.csv, validation.json, validation.txt and validation.png")
+    va.add_argument("--factor", type=float, help="pass when the distance is <= FACTOR x the reference's largest seed-to-seed distance (default 2)")
+    va.add_argument("--strict", action="store_true", help="exit with status 1 when the verdict is not PASS")
+    va.set_defaults(func=_cmd_analyze_validate)
+
     a = analyses.add_parser("attractors", help="cluster rates, active clusters, states, dwell times, transitions and figures")
     a.add_argument("spikes", type=Path, help="spikes file (.h5)")
     a.add_argument("--out-dir", required=True, type=Path, help="directory for attractors.h5/.json, states.csv and figures")
@@ -173,6 +182,15 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("--out", required=True, type=Path, help="NWB file to write (.nwb)")
     n.set_defaults(func=_cmd_export_nwb)
     return parser
+
+
+def _cmd_analyze_validate(args: argparse.Namespace) -> int:
+    from spikeflow.analysis.validation import analyze_validate, format_validation
+
+    options = {"factor": args.factor} if args.factor is not None else {}
+    doc = analyze_validate(args.spikes, args.reference, args.out_dir, **options)
+    print(format_validation(doc))
+    return 1 if args.strict and doc["verdict"] != "PASS" else 0
 
 
 def _cmd_analyze_sequence(args: argparse.Namespace) -> int:

@@ -130,6 +130,8 @@ class Plan:
             out += [f"{self.results}/scaling/{series}/scaling.json" for series in self.series]
         if whole and self.analysis["memory"]["enabled"]:
             out.append(f"{self.results}/memory/memory.json")
+        if whole and self.analysis["validate"]["enabled"]:
+            out.append(f"{self.results}/validation/validation.json")
         return out + self.family_targets(runs, whole)
 
     def family_targets(self, runs: Sequence[str], whole: bool = True) -> list[str]:

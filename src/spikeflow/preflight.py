@@ -10,6 +10,7 @@ model's own counts and refuse with the number of virtual processes that would wo
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any, Mapping
 
 MAX_CONNECTIONS_PER_VP = 134_217_726  # per synapse model, NEST 3.x (2**27 - 2)
@@ -126,20 +127,53 @@ def check_recording(description: Mapping[str, Any], cfg: Mapping[str, Any]) -> N
         )
 
 
-def nest_has_mpi() -> bool | None:
-    """Whether the NEST importable here was built with MPI (None if NEST cannot be imported).
+# What a NEST probe asks (in a subprocess, so that the caller neither loads NEST nor initialises MPI).
+NEST_BUILD_PROBE = "import json, nest; print(json.dumps(dict(nest.GetKernelStatus('build_info')), default=str))"
+# Variables of an MPI launch or a Slurm job step that a probe must not inherit: a probe that
+# initialises MPI with them takes the step's one PMI connection, and the job's own NEST then fails
+# in MPI_Init ("Local abort before MPI_INIT completed"), as measured under srun.
+LAUNCH_ENV_PREFIXES = ("PMI_", "PMIX_", "SLURM_", "OMPI_COMM_WORLD_", "OMPI_UNIVERSE_", "OMPI_FILE_LOCATION", "OMPI_MCA_ess", "OMPI_MCA_orte", "OMPI_MCA_pmix", "HYDRA_", "I_MPI_")
 
-    Asked in a subprocess so that the caller (e.g. Snakemake building its DAG) neither loads
-    NEST nor initialises MPI.
-    """
+
+def probe_env() -> dict[str, str]:
+    """This process's environment without the MPI launcher's and the Slurm step's variables."""
     import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(LAUNCH_ENV_PREFIXES)}
+    env["PYNEST_QUIET"] = "1"
+    return env
+
+
+@lru_cache(maxsize=1)
+def nest_build_info() -> dict[str, Any] | None:
+    """NEST's ``build_info`` of the NEST importable here, or None if it cannot be imported.
+
+    Asked once per process in a subprocess with a clean environment (:func:`probe_env`), about a
+    second, so that the caller (Snakemake building its DAG, ``spikeflow validate``, a job's
+    own Snakemake under srun) neither loads NEST nor initialises MPI.
+    """
+    import importlib.util
+    import json
     import subprocess
     import sys
 
-    probe = "import nest; print(int(nest.GetKernelStatus('build_info')['have_mpi']))"
-    proc = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, env={**os.environ, "PYNEST_QUIET": "1"}
-    )
-    if proc.returncode != 0:
+    if importlib.util.find_spec("nest") is None:
         return None
-    return proc.stdout.strip().splitlines()[-1:] == ["1"]
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", NEST_BUILD_PROBE], capture_output=True, text=True, timeout=120, check=False, env=probe_env()
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode != 0 or not proc.stdout.strip():
+        return None
+    try:
+        return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    except ValueError:
+        return None
+
+
+def nest_has_mpi() -> bool | None:
+    """Whether the NEST importable here was built with MPI (None if NEST cannot be imported)."""
+    info = nest_build_info()
+    return None if info is None else bool(info.get("have_mpi"))

@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import subprocess
 import sys
 from functools import lru_cache
 from importlib import resources
@@ -168,41 +167,7 @@ def install_memory_model(src: str | os.PathLike, dest: str | os.PathLike | None 
     return write_json(dest or user_memory_model_path(), data)
 
 
-NEST_BUILD_PROBE = (
-    "import json, nest; "
-    "print(json.dumps(dict(nest.GetKernelStatus('build_info')), default=str))"
-)
-
-
-@lru_cache(maxsize=1)
-def nest_build_info() -> dict[str, Any] | None:
-    """NEST's ``build_info`` of the NEST importable here, or None if it cannot be imported.
-
-    Asked in a subprocess (about a second, once per process), so that the caller (Snakemake
-    building its DAG, ``spikeflow validate``) neither loads NEST nor initialises MPI. Skipped
-    (None) without the ``nest-simulator`` distribution or the ``nest`` package.
-    """
-    import importlib.util
-
-    if importlib.util.find_spec("nest") is None:
-        return None
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-c", NEST_BUILD_PROBE],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            env={**os.environ, "PYNEST_QUIET": "1"},
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if proc.returncode != 0 or not proc.stdout.strip():
-        return None
-    try:
-        return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
-    except ValueError:
-        return None
+from spikeflow.preflight import nest_build_info  # noqa: E402 - the one NEST probe (a clean subprocess)
 
 
 def installed_nest_version() -> str | None:

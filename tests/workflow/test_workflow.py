@@ -23,9 +23,20 @@ def test_default_study_is_pd14_at_scale_0_1(workdir):
     assert "results/default/seed55/spikes.h5" in proc.stdout
 
 
-def test_lint_is_clean():
-    proc = run_snakemake("--lint", cwd=REPO, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+@pytest.mark.parametrize("config", [None, *CONFIGS, REPO / "examples" / "brunel" / "study.yaml"], ids=lambda p: p.name if p else "default")
+def test_lint_is_clean(config):
+    args = ["--lint"] + (["--configfile", str(config)] if config else [])
+    proc = run_snakemake(*args, cwd=REPO, check=False)
+    assert proc.returncode == 0 and "Congratulations" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+
+
+def test_run_that_does_not_fit_the_node_is_refused_before_any_job(workdir):
+    study = workdir / "big.yaml"
+    study.write_text("study: big\nmodel: pd14\nparams: {N_scaling: 0.1, K_scaling: 0.1}\nresources: {node_memory_mb: 200}\n")
+    proc = run_snakemake("--cores", "2", "--configfile", str(study), cwd=workdir, check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "invalid config" in text and "more than its 1 node(s) of 200 MB" in text, text
+    assert not (workdir / "results").exists()
 
 
 def test_bad_config_is_refused_before_any_job(workdir):

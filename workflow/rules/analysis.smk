@@ -117,3 +117,24 @@ rule analyze_memory:
         "../envs/spikeflow.yaml"
     shell:
         "spikeflow analyze memory {input:q} --out-dir {params.out_dir:q} > {log:q} 2>&1"
+
+
+rule analyze_validate:
+    input:
+        PLAN.spikes_of(RUNS),
+    output:
+        json=f"{RESULTS}/validation/validation.json",
+        summary=report(f"{RESULTS}/validation/validation.txt", caption="../report/validation.rst", category="Validation"),
+        table=report(f"{RESULTS}/validation/validation.csv", caption="../report/validation.rst", category="Validation"),
+        figure=report(f"{RESULTS}/validation/validation.png", caption="../report/validation.rst", category="Validation"),
+    params:
+        out_dir=lambda wildcards, output: os.path.dirname(output.json),
+        reference=ANALYSIS["validate"]["reference"],
+        factor=ANALYSIS["validate"]["factor"],
+    log:
+        f"{RESULTS}/logs/analyze_validate.log",
+    conda:
+        "../envs/spikeflow.yaml"
+    shell:
+        "spikeflow analyze validate {input:q} --reference {params.reference:q} --factor {params.factor:q} "
+        "--out-dir {params.out_dir:q} > {log:q} 2>&1"
