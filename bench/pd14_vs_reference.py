@@ -146,7 +146,8 @@ def summarize(runs: dict[str, list[dict]], baseline: dict[str, dict]) -> dict:
 def markdown(summary: dict, args: argparse.Namespace) -> str:
     sf, ref, r = summary["tools"]["spikeflow"], summary["tools"]["reference"], summary["ratios"]
     lines = [
-        f"### PD14 at scale {args.scale}: {args.threads} threads, {args.t_presim:g} + {args.t_sim:g} ms, "
+        f"### PD14 at scale {args.scale}: spikeflow {args.threads} threads, reference {args.reference_threads or args.threads} threads, "
+        f"{args.t_presim:g} + {args.t_sim:g} ms, "
         f"median of {args.repeats} repeat(s)",
         "",
         "| | spikeflow | reference | ratio |",
@@ -176,6 +177,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=0.1)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--reference-threads", type=int, help="threads of the reference's runs (default: --threads); "
+                        "at full scale the reference needs 3 or more, spikeflow 2 (synapse copies)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--t-presim", type=float, default=500.0)
     parser.add_argument("--t-sim", type=float, default=1000.0)
@@ -184,7 +187,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "out")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    common = (args.scale, args.threads)
+    threads = {"spikeflow": args.threads, "reference": args.reference_threads or args.threads}
     times = (args.t_presim, args.t_sim)
     runs: dict[str, list[dict]] = {"spikeflow": [], "reference": []}
     with tempfile.TemporaryDirectory() as tmp:
@@ -194,13 +197,13 @@ def main() -> None:
             order = ("spikeflow", "reference") if i % 2 == 0 else ("reference", "spikeflow")
             for tool in order:
                 fn = run_spikeflow if tool == "spikeflow" else run_reference
-                res = fn(*common, args.seed, *times, work)
+                res = fn(args.scale, threads[tool], args.seed, *times, work)
                 print(f"[bench] {tool} repeat {i + 1}: {res['wall_s']:.1f} s, peak {res['peak_rss_mb']:.0f} MiB", flush=True)
                 runs[tool].append(res)
         baseline = {}
         if not args.no_baseline:
             for tool, fn in (("spikeflow", run_spikeflow), ("reference", run_reference)):
-                baseline[tool] = fn(*common, args.seed + 1, *times, work)
+                baseline[tool] = fn(args.scale, threads[tool], args.seed + 1, *times, work)
                 print(f"[bench] {tool} seed {args.seed + 1}: {baseline[tool]['wall_s']:.1f} s", flush=True)
     summary = summarize(runs, baseline)
     summary["settings"] = vars(args) | {"out": str(args.out)}
