@@ -23,9 +23,7 @@ spikes in both implementations, since they make the same NEST calls).
 from __future__ import annotations
 
 import argparse
-import json
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from pd14_vs_reference import _read_ascii_spikes
+from pd14_vs_reference import reference_process
 
 from spikeflow.analysis import validation as v
 from spikeflow.models.pd14.params import POPULATIONS
@@ -57,25 +55,11 @@ def _seeds(text: str) -> list[int]:
 def one_run(scale: float, threads: int, seed: int, t_presim: float, t_sim: float, work: Path, args) -> tuple[dict, dict]:
     data_dir = work / f"seed{seed}"
     data_dir.mkdir()
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, str(HERE / "run_reference.py"), str(scale), str(threads), str(seed),
-         str(t_presim), str(t_sim), str(data_dir)],
-        check=True, capture_output=True, text=True,
-    )
-    wall = time.perf_counter() - start
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
-    senders, times = _read_ascii_spikes(data_dir)
-    pops = {}
-    for name, (first, last) in zip(POPULATIONS, report["populations"]):
-        mine = (senders >= first) & (senders <= last)
-        pops[name] = (senders[mine] - first, times[mine], last - first + 1)
+    wall, report, pops = reference_process(scale, threads, seed, t_presim, t_sim, data_dir)
     stats = v.run_statistics(
         pops, t_presim, t_presim + t_sim, corr_bin_ms=args.corr_bin_ms, corr_sample=args.corr_sample,
         min_spikes=args.min_spikes, sample_seed=args.sample_seed, run_seed=seed,
     )
-    for f in data_dir.glob("*"):
-        f.unlink()
     data_dir.rmdir()
     cost = {
         "seed": seed,
@@ -83,7 +67,7 @@ def one_run(scale: float, threads: int, seed: int, t_presim: float, t_sim: float
         "phases_s": {k: round(x, 3) for k, x in report["phases_s"].items()},
         "peak_rss_mib": round(report["peak_rss_kb"] / 1024, 1),
         "num_connections": report["num_connections"],
-        "n_spikes": int(times.size),
+        "n_spikes": int(sum(ts.size for _, ts, _ in pops.values())),
         "mean_rates_hz": {p: round(float(stats["rate"][p].mean()), 4) for p in POPULATIONS},
     }
     return stats, cost

@@ -72,7 +72,24 @@ def run_spikeflow(scale: float, threads: int, seed: int, t_presim: float, t_sim:
 
 def run_reference(scale: float, threads: int, seed: int, t_presim: float, t_sim: float, work: Path) -> dict:
     """One run of the reference `microcircuit` package; spikes read back from its ASCII files."""
-    data_dir = work / f"reference_{seed}"
+    wall, report, pops = reference_process(scale, threads, seed, t_presim, t_sim, work / f"reference_{seed}")
+    rates = {name: per_neuron_rates(ids, ts, n, t_presim, t_presim + t_sim) for name, (ids, ts, n) in pops.items()}
+    return {
+        "wall_s": wall,
+        "phases_s": {k: report["phases_s"][k] + (report["phases_s"]["init"] if k == "create" else 0.0) for k in PHASES},
+        "peak_rss_mb": report["peak_rss_kb"] / 1024,
+        "num_connections": report["num_connections"],
+        "rates": rates,
+    }
+
+
+def reference_process(
+    scale: float, threads: int, seed: int, t_presim: float, t_sim: float, data_dir: Path
+) -> tuple[float, dict, dict[str, tuple[np.ndarray, np.ndarray, int]]]:
+    """One ``run_reference.py`` process: (wall s, its JSON report, population -> (0-based ids, times ms, size)).
+
+    The reference's ASCII spike files in ``data_dir`` are read and removed.
+    """
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, str(HERE / "run_reference.py"), str(scale), str(threads), str(seed), str(t_presim), str(t_sim), str(data_dir)],
@@ -81,19 +98,13 @@ def run_reference(scale: float, threads: int, seed: int, t_presim: float, t_sim:
     wall = time.perf_counter() - start
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     senders, times = _read_ascii_spikes(data_dir)
-    rates = {}
+    pops = {}
     for name, (first, last) in zip(POPULATIONS, report["populations"]):
         mine = (senders >= first) & (senders <= last)
-        rates[name] = per_neuron_rates(senders[mine] - first, times[mine], last - first + 1, t_presim, t_presim + t_sim)
+        pops[name] = (senders[mine] - first, times[mine], last - first + 1)
     for f in data_dir.glob("*"):
         f.unlink()
-    return {
-        "wall_s": wall,
-        "phases_s": {k: report["phases_s"][k] + (report["phases_s"]["init"] if k == "create" else 0.0) for k in PHASES},
-        "peak_rss_mb": report["peak_rss_kb"] / 1024,
-        "num_connections": report["num_connections"],
-        "rates": rates,
-    }
+    return wall, report, pops
 
 
 def _read_ascii_spikes(data_dir: Path) -> tuple[np.ndarray, np.ndarray]:

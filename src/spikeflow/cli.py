@@ -360,49 +360,40 @@ def _cmd_analyze_attractor_summary(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
+    text = "\n".join(_info_lines(args.spikes)) + "\n"
     if args.out is None:
-        return _print_info(args.spikes)
-    import contextlib
-    import io
-
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        _print_info(args.spikes)
-    _write_text_atomically(args.out, text.getvalue())
+        print(text, end="")
+    else:
+        _write_text_atomically(args.out, text)
     return 0
 
 
-def _print_info(spikes: Path) -> int:
-    from types import SimpleNamespace
-
+def _info_lines(spikes: Path) -> list[str]:
+    """What ``spikeflow info`` says about a spikes file, line by line."""
     from spikeflow.io.spikes import describe_foreign, has_run_metadata, read_metadata
 
-    args = SimpleNamespace(spikes=spikes)
-
-    if not has_run_metadata(args.spikes):  # a SONATA spikes file spikeflow did not write
-        print(describe_foreign(args.spikes))
-        return 0
-    meta = read_metadata(args.spikes)
-    print(f"{args.spikes}: {meta.get('model')} run {meta.get('run_id')} of study {meta.get('study')}")
-    print(
+    if not has_run_metadata(spikes):  # a SONATA spikes file spikeflow did not write
+        return [describe_foreign(spikes)]
+    meta = read_metadata(spikes)
+    lines = [
+        f"{spikes}: {meta.get('model')} run {meta.get('run_id')} of study {meta.get('study')}",
         f"  NEST {meta.get('nest_version')}, spikeflow {meta.get('spikeflow_version')}, "
-        f"{meta.get('num_ranks')} rank(s) x {meta.get('threads_per_rank')} thread(s), seed {meta.get('seed')}"
-    )
-    print(f"  presimulation {meta.get('t_presim_ms')} ms + simulation {meta.get('t_sim_ms')} ms at {meta.get('resolution_ms')} ms")
+        f"{meta.get('num_ranks')} rank(s) x {meta.get('threads_per_rank')} thread(s), seed {meta.get('seed')}",
+        f"  presimulation {meta.get('t_presim_ms')} ms + simulation {meta.get('t_sim_ms')} ms at {meta.get('resolution_ms')} ms",
+    ]
     sizes = {p["name"]: p["size"] for p in meta.get("populations", [])}
     for name, count in meta.get("spike_counts", {}).items():
-        print(f"  {name:>8}: {sizes.get(name, 0):>7,} neurons {count:>10,} spikes")
+        lines.append(f"  {name:>8}: {sizes.get(name, 0):>7,} neurons {count:>10,} spikes")
     for rank in meta.get("per_rank", []):
         phases = ", ".join(f"{k} {v['wall_s']:.2f} s" for k, v in rank["phases"].items())
         peak = max(v["peak_rss_kb"] for v in rank["phases"].values()) / 1024
-        print(f"  rank {rank['rank']} on {rank['host']}: {phases}; peak RSS {peak:,.0f} MiB")
+        lines.append(f"  rank {rank['rank']} on {rank['host']}: {phases}; peak RSS {peak:,.0f} MiB")
     if meta.get("provenance"):
         from spikeflow.driver.provenance import summary_lines
 
-        print("  provenance:")
-        for line in summary_lines(meta["provenance"]):
-            print(f"    {line}")
-    return 0
+        lines.append("  provenance:")
+        lines += [f"    {line}" for line in summary_lines(meta["provenance"])]
+    return lines
 
 
 def _cmd_export_nwb(args: argparse.Namespace) -> int:
