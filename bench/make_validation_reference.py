@@ -5,7 +5,8 @@ Runs the PyPI package ``microcircuit`` (INM-6's reference implementation, driven
 K_scaling = SCALE) once per seed on this machine's NEST, each in its own process, one after the
 other, reads its spikes back from its ASCII files, and reduces every run to the per-neuron
 statistics of :func:`spikeflow.analysis.validation.run_statistics` (rates, CVs of ISIs,
-spike-count correlations of sampled pairs) over ``[t_presim, t_presim + t_sim)``. Writes
+spike-count correlations of sampled pairs) over NEST's window ``(t_presim, t_presim + t_sim]``.
+Writes
 
     src/spikeflow/data/validation/pd14_scale<SCALE>_microcircuit.npz   the statistics (not spikes)
     src/spikeflow/data/validation/pd14_scale<SCALE>_microcircuit.json  how they were made and what it cost
@@ -14,7 +15,7 @@ Usage::
 
     pip install -e . -r bench/requirements.txt
     python bench/make_validation_reference.py --scale 0.1 --seeds 7001-7010
-    python bench/make_validation_reference.py --scale 0.2 --seeds 7001-7006
+    python bench/make_validation_reference.py --scale 0.2 --seeds 7001-7010
 
 The seeds must differ from every seed a candidate is validated with (equal seeds give equal
 spikes in both implementations, since they make the same NEST calls).
@@ -119,7 +120,8 @@ def main() -> None:
                        "resolution_ms": 0.1},
         "statistics": {"corr_bin_ms": args.corr_bin_ms, "corr_sample": args.corr_sample,
                        "min_spikes_for_cv": args.min_spikes, "sample_seed": args.sample_seed,
-                       "functions": "spikeflow.analysis.validation.run_statistics (spikeflow.analysis.spiketrains)"},
+                       "functions": "spikeflow.analysis.validation.run_statistics (spikeflow.analysis.spiketrains)",
+                       "window": "NEST's (t_presim, t_presim + t_sim] ms: a spike stamped at t_presim is not counted, one at the end is"},
         "cost": {"total_wall_s": round(total, 1), "runs": costs,
                  "machine": "2 cores shared with other jobs"},
     }

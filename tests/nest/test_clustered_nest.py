@@ -30,8 +30,8 @@ def _run(tmp_path, params, *, t_presim=100.0, t_sim=500.0, seed=1, threads=2, na
 
 
 def _rate(data, names, t0, t1):
-    """Mean rate (spikes/s) of the neurons of ``names`` over [t0, t1) ms."""
-    spikes = sum(int(np.sum((data.populations[n].times >= t0) & (data.populations[n].times < t1))) for n in names)
+    """Mean rate (spikes/s) of the neurons of ``names`` over NEST's window (t0, t1] ms."""
+    spikes = sum(int(np.sum((data.populations[n].times > t0) & (data.populations[n].times <= t1))) for n in names)
     size = sum(data.populations[n].n_nodes for n in names)
     return spikes / size / ((t1 - t0) / 1000.0)
 
@@ -54,6 +54,34 @@ def test_unclustered_rates_match_mean_field(nest_module, tmp_path):
     summary = analyze_attractors(tmp_path / "run.h5", tmp_path / "att", figures=False,
                                  threshold_method="midpoint", min_contrast_hz=10.0)
     assert summary["mean_active_count"] == 0.0 and summary["n_transitions"] == 0
+
+
+def test_meanfield_verdict_of_a_real_run(nest_module, tmp_path):
+    """The verdict on NEST's spikes: PASS at J+ = 1 against the run's own mean field; FAIL when
+    the same spikes are judged against the mean field of other parameters (a 20 % stronger
+    external drive, as if the config said so); refused for potentiated clusters."""
+    import copy
+
+    from spikeflow.analysis.validation import meanfield_verdict
+
+    data = _run(tmp_path, {"preset": "vnm", "potentiate": False}, t_presim=200.0, t_sim=1500.0, name="jplus1")
+    good = meanfield_verdict(data)
+    assert good["verdict"] == "PASS", good["summary"]
+    assert good["window_ms"] == [200.0, 1700.0]
+    for kind in "EI":
+        t = good["types"][kind]
+        assert t["simulated_hz"] > 0.5 and abs(t["relative_difference"]) <= 0.10
+    other = copy.deepcopy(data)
+    params = other.metadata["config"]["params"]
+    resolved = resolve_params(params)
+    params["nu_ext"] = [1.2 * float(x) for x in resolved["nu_ext"]] if "nu_ext" in resolved else None
+    assert params["nu_ext"] is not None, sorted(resolved)
+    bad = meanfield_verdict(other)
+    assert bad["verdict"] == "FAIL", bad["summary"]
+    potentiated = copy.deepcopy(data)
+    potentiated.metadata["config"]["params"] = {"preset": "vnm", "potentiate": True}
+    with pytest.raises(ValueError, match="needs J\\+ = 1"):
+        meanfield_verdict(potentiated)
 
 
 def test_connectivity_has_the_configured_indegrees(nest_module, tmp_path):

@@ -176,6 +176,27 @@ def test_bmtk_reads_everything_sorting_included(run, bmtk_spikes):
             assert_bit_identical(np.asarray(trains.get_times(node, population="L23I")), e.times[e.node_ids == node])
 
 
+def test_nests_window_with_libsonata_and_bmtk_as_the_docs_say(run, libsonata, bmtk_spikes):
+    """NEST's window (t0, t1] on the 0.1 ms grid: libsonata's ``get(tstart, tstop)`` and bmtk's
+    ``time_window`` include both ends, so README tells users to start them half a step late;
+    the spikes they return are then those of spikeflow's analyses, boundaries included."""
+    from spikeflow.analysis.spiketrains import in_window
+
+    path, pops = run
+    e = pops["L23E"]
+    t0, t1 = T_PRESIM, T_PRESIM + 500.0
+    assert np.any(e.times == t0) and np.any(e.times == t1)  # spikes exactly on both ends
+    ids, times = in_window(e.node_ids, e.times, t0, t1)
+    window = libsonata.SpikeReader(str(path))["L23E"].get(tstart=t0 + RESOLUTION / 2, tstop=t1)
+    assert [t for _, t in window] == times.tolist()
+    assert [n for n, _ in window] == ids.tolist()
+    with _quiet():
+        trains = bmtk_spikes.SpikeTrains.load(str(path))
+        for node in (0, 7, 399):
+            got = np.asarray(trains.get_times(node, population="L23E", time_window=(t0 + RESOLUTION / 2, t1)))
+            assert sorted(got.tolist()) == sorted(times[ids == node].tolist())
+
+
 def test_files_written_before_the_sonata_attributes_are_still_read(run, tmp_path):
     path, pops = run
     old = tmp_path / "old.h5"
@@ -229,7 +250,7 @@ def test_read_spikes_reads_a_bmtk_file_and_says_what_it_lacks(bmtk_file, capsys)
     assert "population V1: no n_nodes attribute, inferred as the largest node id + 1 = 80" in data.missing
     assert "node_ids are int64" in missing
     last = max(float(t.times.max()) for t in truth.values())
-    assert data.t_presim == 0.0 and data.t_stop == np.nextafter(last, np.inf)  # the last spike is analysed
+    assert data.t_presim == 0.0 and data.t_stop == last  # the window (0, last] analyses the last spike
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"spikeflow: note: {path} was not written by spikeflow: no /metadata")
 
@@ -240,7 +261,7 @@ def test_analyze_rates_on_a_bmtk_file(bmtk_file, tmp_path, capsys):
     out = capsys.readouterr()
     assert "was not written by spikeflow" in out.err
     rows = {row["population"]: row for row in json.loads((tmp_path / "rates" / "rates.json").read_text())["populations"]}
-    duration_s = np.nextafter(max(float(t.times.max()) for t in truth.values()), np.inf) / 1000.0
+    duration_s = max(float(t.times.max()) for t in truth.values()) / 1000.0
     for name, expected in truth.items():
         assert rows[name]["n_nodes"] == expected.n_nodes
         assert rows[name]["n_spikes"] == expected.n_spikes  # every spike in the window, the last one too

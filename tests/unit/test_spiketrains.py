@@ -71,12 +71,40 @@ def test_poisson_rates_within_standard_errors():
 
 
 def test_silent_neurons_count_as_zero_and_window_is_half_open():
-    ids = np.array([0, 0, 1, 1, 1, 2, 3], dtype=np.uint64)
-    times = np.array([100.0, 600.0, 99.9, 100.0, 1100.0, 1099.99, 1100.0])
+    ids = np.array([0, 0, 1, 1, 1, 2, 3, 4], dtype=np.uint64)
+    times = np.array([100.0, 600.0, 99.9, 100.0, 1100.0, 1099.99, 1100.0, 1100.1])
     rates = st.per_neuron_rates(ids, times, 6, 100.0, 1100.0)
-    # window [100, 1100): 1 s long; a spike at 1100 is outside, at 100 inside
-    np.testing.assert_array_equal(rates, [2.0, 1.0, 1.0, 0.0, 0.0, 0.0])
+    # NEST's window (100, 1100]: 1 s long; a spike stamped 100 belongs to the step before,
+    # one stamped 1100 to the window's last step
+    np.testing.assert_array_equal(rates, [1.0, 1.0, 1.0, 1.0, 0.0, 0.0])
     assert rates.mean() == pytest.approx(4 / 6)
+
+
+def test_spikes_on_the_window_boundaries_follow_nests_stamping():
+    """NEST stamps a spike at the end of its step: simulating [0, 1000) then [1000, 2000) in
+    0.1 ms steps gives times in (0, 1000] and (1000, 2000]. Spikes exactly on the boundaries
+    go to the phase (and bin) that ends there, in every statistic and on both code paths."""
+    ids = np.array([0, 0, 0, 1, 1, 1, 2, 2], dtype=np.uint64)
+    times = np.array([0.0, 500.0, 1000.0, 1000.0, 1000.1, 2000.0, 999.9, 1000.0])
+    order = np.argsort(times, kind="stable")
+    for i, t in ((ids, times), (ids[order], times[order])):
+        np.testing.assert_array_equal(st.per_neuron_rates(i, t, 3, 0.0, 1000.0), [2.0, 1.0, 2.0])
+        np.testing.assert_array_equal(st.per_neuron_rates(i, t, 3, 1000.0, 2000.0), [0.0, 2.0, 0.0])
+        # the two phases together count every spike after t = 0 once
+        both = st.per_neuron_rates(i, t, 3, 0.0, 1000.0) + st.per_neuron_rates(i, t, 3, 1000.0, 2000.0)
+        assert both.sum() == ids.size - 1
+        got_ids, got_t = st.in_window(i, t, 1000.0, 2000.0)
+        assert sorted(got_t.tolist()) == [1000.1, 2000.0]
+        # bins (0, 500], (500, 1000]: the spikes at 500 and 1000 close their bins
+        np.testing.assert_array_equal(st.spike_count_histogram(t, 0.0, 1000.0, 500.0), [1, 4])
+        np.testing.assert_array_equal(st.spike_count_histogram(t, 1000.0, 2000.0, 500.0), [1, 1])
+        # bins of 0.1 ms on the grid: the spike at 1000.1 is in the first bin of (1000, 2000]
+        h = st.spike_count_histogram(t, 1000.0, 2000.0, 0.1)
+        assert h.size == 10000 and h[0] == 1 and h[-1] == 1 and h.sum() == 2
+    from spikeflow.io.spikes import PopulationSpikes
+
+    pop = PopulationSpikes("P", 3, ids, times).window(0.0, 1000.0)
+    assert sorted(pop.times.tolist()) == [500.0, 999.9, 1000.0, 1000.0, 1000.0]
 
 
 def test_rates_reject_out_of_range_ids_and_bad_window():
@@ -156,9 +184,11 @@ def test_synchronous_population_has_large_synchrony():
 
 
 def test_histogram_binning_convention():
-    # bins [0,3), [3,6), [6,9); the last incomplete bin [9,10) is dropped
-    times = np.array([0.0, 2.999, 3.0, 8.9, 9.0, 9.5, 10.0, -0.1])
-    np.testing.assert_array_equal(st.spike_count_histogram(times, 0.0, 10.0, 3.0), [2, 1, 1])
+    # bins (0,3], (3,6], (6,9]; the last incomplete bin (9,10] is dropped
+    times = np.array([0.0, 2.999, 3.0, 8.9, 9.0, 9.5, 10.0, -0.1, 3.0000000000001])
+    np.testing.assert_array_equal(st.spike_count_histogram(times, 0.0, 10.0, 3.0), [3, 0, 2])
+    # a time within 1e-8 bins above an edge (rounding) counts as on it: 3.0000000000001 -> (0, 3]
+    np.testing.assert_array_equal(st.spike_count_histogram(times[[1, 8]], 0.0, 10.0, 3.0), [2, 0, 0])
     # float-exact bin counts: 1 s in 0.1 ms bins is 10000 bins, not 9999
     assert st.n_bins(0.0, 1000.0, 0.1) == 10000
     assert st.n_bins(100.0, 1100.5, 3.0) == 333
@@ -241,9 +271,15 @@ def elephant():
     return pytest.importorskip("elephant", reason=ELEPHANT_REASON)
 
 
+#: NEST's time grid in the Elephant cross-checks (ms); spikes lie on it, as NEST's do.
+GRID_MS = 0.1
+
+
 @pytest.fixture(scope="module")
 def trains():
-    """A population with a presimulation, silent neurons, bursty and regular neurons."""
+    """A population with a presimulation, silent neurons, bursty and regular neurons, on the
+    0.1 ms grid as NEST stamps spikes, with spikes exactly on the window's ends and on the edges
+    of the 2 ms and 3 ms bins."""
     rng = np.random.default_rng(12)
     n, t0, t1 = 40, 200.0, 3100.5  # window not a multiple of the bins
     rates = rng.uniform(0.0, 30.0, n)
@@ -255,17 +291,28 @@ def trains():
     bursts = np.repeat(rng.uniform(t0, t1, 30), 4) + np.tile([0.0, 1.1, 2.3, 3.6], 30)
     ids = np.concatenate([ids, np.full(bursts.size, 7, dtype=np.uint64)])
     times = np.concatenate([times, bursts])
+    times = np.round(times / GRID_MS) * GRID_MS
+    # on the boundaries: the window's start and end, and edges of 2 ms and 3 ms bins
+    edges = np.array([t0, t0, t1, t1, t0 + 6.0, t0 + 6.0, t0 + 300.0, t0 + 2.0 * 700, t0 + 3.0 * 900])
+    ids = np.concatenate([ids, np.array([8, 9, 8, 10, 8, 11, 9, 12, 12], dtype=np.uint64)])
+    times = np.concatenate([times, edges])
     return ids, times, n, t0, t1
 
 
 def neo_trains(ids, times, n, t0, t1):
+    """The trains of NEST's window (t0, t1] as neo trains of Elephant's [t0', t1').
+
+    Elephant counts spikes in ``[t_start, t_stop)`` and bins ``[t_start + k b, ...)``; on the
+    0.1 ms grid NEST's ``(t0, t1]`` with bins ``(t0 + k b, ...]`` is the same set of spikes in
+    the same bins when both ends move by half a grid step: ``[t0 + h/2, t1 + h/2)``.
+    """
     import neo
     import quantities as pq
 
-    keep = (times >= t0) & (times < t1)
+    a, b = t0 + GRID_MS / 2, t1 + GRID_MS / 2
+    keep = (times >= a) & (times < b)
     return [
-        neo.SpikeTrain(np.sort(times[keep & (ids == i)]) * pq.ms, t_start=t0 * pq.ms,
-                       t_stop=t1 * pq.ms)
+        neo.SpikeTrain(np.sort(times[keep & (ids == i)]) * pq.ms, t_start=a * pq.ms, t_stop=b * pq.ms)
         for i in range(n)
     ]
 
@@ -278,7 +325,7 @@ def test_rates_match_elephant(elephant, trains):
     ours = st.per_neuron_rates(ids, times, n, t0, t1)
     theirs = [
         # elephant refuses empty trains when given t_start/t_stop; their rate is 0
-        mean_firing_rate(train, t_start=t0 * pq.ms, t_stop=t1 * pq.ms).rescale(pq.Hz).item()
+        mean_firing_rate(train, t_start=train.t_start, t_stop=train.t_stop).rescale(pq.Hz).item()
         if len(train) else 0.0
         for train in neo_trains(ids, times, n, t0, t1)
     ]
@@ -311,7 +358,7 @@ def test_histogram_and_synchrony_match_elephant(elephant, trains):
         warnings.simplefilter("ignore")  # "Binning discarded ... last spike(s)"
         hist = time_histogram(
             neo_trains(ids, times, n, t0, t1), bin_size=3.0 * pq.ms,
-            t_start=t0 * pq.ms, t_stop=t1 * pq.ms, output="counts",
+            t_start=(t0 + GRID_MS / 2) * pq.ms, t_stop=(t1 + GRID_MS / 2) * pq.ms, output="counts",
         )
     theirs = hist.magnitude.ravel()
     ours = st.spike_count_histogram(times, t0, t1, bin_ms=3.0)
@@ -335,10 +382,10 @@ def test_correlations_match_elephant(elephant, trains, n_sample):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         binned = BinnedSpikeTrain([spiketrains[i] for i in sample], bin_size=2.0 * pq.ms,
-                                  t_start=t0 * pq.ms, t_stop=t1 * pq.ms)
+                                  t_start=(t0 + GRID_MS / 2) * pq.ms, t_stop=(t1 + GRID_MS / 2) * pq.ms)
         theirs = correlation_coefficient(binned)
     binned_stop = t0 + 2.0 * st.n_bins(t0, t1, 2.0)  # the incomplete last bin is dropped
-    active = np.unique(ids[(times >= t0) & (times < binned_stop)])
+    active = np.unique(ids[(times > t0) & (times <= binned_stop)])
     assert not np.isin(np.arange(4), sample).any()  # the silent neurons are never drawn
     assert sample.size == min(n_sample, active.size)
     assert np.isin(sample, active).all()
@@ -385,7 +432,7 @@ def test_time_sorted_fast_paths_equal_the_general_paths_bitwise(n_nodes):
         for bin_ms in (0.1, 0.3, 2.0, 3.0):
             fast = st.spike_count_histogram(times, t0, t1, bin_ms)
             _, keep, nb = st._bin_index(times, t0, t1, bin_ms)  # the general binning
-            index = np.floor((times[keep] - t0) / bin_ms + st._BIN_TOLERANCE).astype(np.int64)
+            index = (np.ceil((times[keep] - t0) / bin_ms - st._BIN_TOLERANCE) - 1).astype(np.int64)
             np.testing.assert_array_equal(fast, np.bincount(index, minlength=nb))
             np.testing.assert_array_equal(fast, st.spike_count_histogram(stimes, t0, t1, bin_ms))
         fast = st.spike_count_correlations(ids, times, n_nodes, t0, t1, n_sample=20, rng=4, return_ids=True)

@@ -1,7 +1,8 @@
 """The "rates" analysis of one run: per-population firing statistics, flags and figures.
 
 For every population of a spikes file, over the analysis window (by default the recorded
-time after the presimulation, ``[t_presim, t_stop)`` in ms), :func:`population_table`
+time after the presimulation, ``(t_presim, t_stop]`` in ms, NEST's convention: a spike is
+stamped at the end of its step), :func:`population_table`
 computes firing rates, irregularity (ISI CV, LV), synchrony and spike-count correlations,
 compares the mean rate with the model's reference rate when the metadata has one, and
 flags populations that are silent or running away. :func:`analyze_rates` writes the table
@@ -55,11 +56,11 @@ def _nan_stat(func, values: np.ndarray) -> float:
 def analysis_window(
     data: SpikeData, t_start: float | None = None, t_stop: float | None = None
 ) -> tuple[float, float]:
-    """The analysis window in ms: defaults ``[data.t_presim, data.t_stop)``."""
+    """The analysis window ``(t0, t1]`` in ms (NEST's convention): defaults ``(data.t_presim, data.t_stop]``."""
     t0 = data.t_presim if t_start is None else float(t_start)
     t1 = data.t_stop if t_stop is None else float(t_stop)
     if not t1 > t0:
-        raise ValueError(f"empty analysis window [{t0}, {t1}) ms")
+        raise ValueError(f"empty analysis window ({t0}, {t1}] ms")
     return t0, t1
 
 
@@ -79,9 +80,9 @@ def population_table(
 
     Args:
         data: the run's spikes and metadata.
-        t_start: window start in ms (default ``data.t_presim``: the presimulation is
-            excluded).
-        t_stop: window end in ms, exclusive (default ``data.t_stop``).
+        t_start: window start in ms, exclusive (default ``data.t_presim``: the
+            presimulation is excluded, and its last spikes, stamped ``t_presim``, with it).
+        t_stop: window end in ms, inclusive (default ``data.t_stop``).
         synchrony_bin_ms: bin width in ms of the population histogram for synchrony.
         corr_bin_ms: bin width in ms of the spike counts for correlations.
         corr_sample: neurons sampled per population for correlations (among those that

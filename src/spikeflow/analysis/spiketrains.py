@@ -6,9 +6,11 @@ file stores them (see :mod:`spikeflow.io.spikes`):
 * ``node_ids``: integer array (n_spikes,), 0-based index of the sender in the population;
 * ``times``: float array (n_spikes,), spike times in ms, in any order;
 
-plus the analysis window ``[t_start, t_stop)`` in ms. The window is half-open, like
-:meth:`spikeflow.io.spikes.PopulationSpikes.window`: a spike at exactly ``t_stop`` is not
-counted. The functions never loop over neurons in Python; they are built from sorting,
+plus the analysis window ``(t_start, t_stop]`` in ms. The window is half-open the way NEST
+stamps spikes (like :meth:`spikeflow.io.spikes.PopulationSpikes.window`): NEST gives a spike
+emitted during the step ``(t - h, t]`` the time ``t``, the end of its step, so the spikes of a
+simulation of ``[t0, t1)`` carry times in ``(t0, t1]``. A spike at exactly ``t_start`` belongs
+to the step before the window and is not counted; one at exactly ``t_stop`` is. The functions never loop over neurons in Python; they are built from sorting,
 ``np.diff`` with masks and ``np.bincount``, so a population of 80,000 neurons with 10^6
 spikes takes well under a second.
 
@@ -26,9 +28,12 @@ many neurons at once; the unit tests check them against Elephant.
 Binning convention (:func:`spike_count_histogram`, :func:`synchrony`,
 :func:`spike_count_correlations`): bins of width ``bin_ms`` start at ``t_start``; there are
 ``floor((t_stop - t_start) / bin_ms)`` of them, so an incomplete last bin is dropped and
-spikes in it are not counted; bin ``k`` is ``[t_start + k*bin_ms, t_start + (k+1)*bin_ms)``.
-As in Elephant, a spike that lies within 1e-8 bin widths below a bin edge (a floating-point
-rounding error) is put into the bin that starts at that edge.
+spikes in it are not counted; bin ``k`` is ``(t_start + k*bin_ms, t_start + (k+1)*bin_ms]``,
+NEST's convention again, so a spike on the 0.1 ms grid that lies exactly on an edge goes to the
+bin that ends there. A spike that lies within 1e-8 bin widths above a bin edge (a
+floating-point rounding error) also goes to the bin that ends at that edge (Elephant's
+tolerance, mirrored). Elephant's own functions count ``[t_start, t_stop)``; the unit tests
+compare with them on windows shifted by a fraction of the time grid.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import numpy as np
 
 __all__ = [
     "in_window",
+    "in_window_mask",
     "per_neuron_rates",
     "isi_cv",
     "local_variation",
@@ -54,7 +60,7 @@ _BIN_TOLERANCE = 1e-8  # in units of the bin width, as elephant's BinnedSpikeTra
 def _check_window(t_start: float, t_stop: float) -> tuple[float, float]:
     t_start, t_stop = float(t_start), float(t_stop)
     if not np.isfinite(t_start) or not np.isfinite(t_stop) or t_stop <= t_start:
-        raise ValueError(f"need t_start < t_stop (ms), got [{t_start}, {t_stop})")
+        raise ValueError(f"need t_start < t_stop (ms), got ({t_start}, {t_stop}]")
     return t_start, t_stop
 
 
@@ -89,26 +95,41 @@ def _is_time_sorted(times: np.ndarray) -> bool:
 def _windowed(
     node_ids, times, t_start: float, t_stop: float
 ) -> tuple[np.ndarray, np.ndarray, bool]:
-    """The spikes in [t_start, t_stop) as (int64 ids, float64 times, time-sorted?).
+    """The spikes in (t_start, t_stop] as (int64 ids, float64 times, time-sorted?).
 
     Time-sorted input gives views (a slice); other input a masked copy.
     """
     node_ids, times = _as_arrays(node_ids, times)
     if _is_time_sorted(times):
-        lo, hi = np.searchsorted(times, (t_start, t_stop), side="left")
+        lo, hi = np.searchsorted(times, (t_start, t_stop), side="right")
         return node_ids[lo:hi], times[lo:hi], True
-    keep = (times >= t_start) & (times < t_stop)
+    keep = in_window_mask(times, t_start, t_stop)
     return node_ids[keep], times[keep], False
 
 
+def in_window_mask(times, t_start: float, t_stop: float) -> np.ndarray:
+    """Boolean mask of the times in NEST's window ``(t_start, t_stop]`` (ms).
+
+    Args:
+        times: float array (n_spikes,), ms.
+        t_start: window start in ms (exclusive: a spike stamped here belongs to the step before).
+        t_stop: window end in ms (inclusive: the spike stamped at the end of the last step).
+
+    Returns:
+        bool array (n_spikes,).
+    """
+    times = np.asarray(times)
+    return (times > t_start) & (times <= t_stop)
+
+
 def in_window(node_ids, times, t_start: float, t_stop: float) -> tuple[np.ndarray, np.ndarray]:
-    """The spikes with ``t_start <= t < t_stop`` (ms), in their order.
+    """The spikes with ``t_start < t <= t_stop`` (ms, NEST's convention), in their order.
 
     Args:
         node_ids: integer array (n_spikes,).
         times: float array (n_spikes,), ms.
-        t_start: window start in ms (inclusive).
-        t_stop: window end in ms (exclusive).
+        t_start: window start in ms (exclusive).
+        t_stop: window end in ms (inclusive).
 
     Returns:
         (node ids as int64, times as float64); views into the inputs (no copy) when the
@@ -129,7 +150,7 @@ def _check_ids(node_ids: np.ndarray, n_nodes: int) -> None:
 
 
 def n_bins(t_start: float, t_stop: float, bin_ms: float) -> int:
-    """Number of complete bins of width ``bin_ms`` in ``[t_start, t_stop)``.
+    """Number of complete bins of width ``bin_ms`` in ``(t_start, t_stop]``.
 
     Args:
         t_start: window start in ms.
@@ -151,9 +172,18 @@ def _bin_index(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Bin index of each spike; returns (index, mask of binned spikes, number of bins)."""
     nb = n_bins(t_start, t_stop, bin_ms)
-    index = np.floor((times - t_start) / bin_ms + _BIN_TOLERANCE)
-    keep = (times >= t_start) & (index >= 0) & (index < nb)
+    index = _bin_of(times, t_start, bin_ms)
+    keep = (times > t_start) & (index >= 0) & (index < nb)
     return index[keep].astype(np.int64), keep, nb
+
+
+def _bin_of(times: np.ndarray, t_start: float, bin_ms: float) -> np.ndarray:
+    """Bin of each time (float array): ``ceil((t - t_start) / bin_ms - 1e-8) - 1``.
+
+    Bin ``k`` is ``(t_start + k*bin_ms, t_start + (k+1)*bin_ms]``; a time within 1e-8 bin
+    widths above an edge counts as on it. A time at or before ``t_start`` gets a negative bin.
+    """
+    return np.ceil((times - t_start) / bin_ms - _BIN_TOLERANCE) - 1.0
 
 
 def _bin_starts(
@@ -161,7 +191,7 @@ def _bin_starts(
 ) -> np.ndarray:
     """For time-sorted ``times`` (all >= t_start): index of the first spike of each bin in ``bins``.
 
-    The bin of a spike is ``floor((t - t_start) / bin_ms + 1e-8)`` (:func:`_bin_index`), a
+    The bin of a spike is ``ceil((t - t_start) / bin_ms - 1e-8) - 1`` (:func:`_bin_of`), a
     non-decreasing function of t, so the spikes of bin k are a contiguous run and
     ``start[k]`` is the first position whose bin is >= k. It is found by binary search for
     the nominal edge ``t_start + k * bin_ms`` widened by a margin (1e-6 bin widths, far
@@ -179,7 +209,7 @@ def _bin_starts(
     # the spikes inside each edge's margin, exactly binned; count those below bin k
     owner = np.repeat(np.arange(bins.size), width)
     position = np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width, width) + np.repeat(lo, width)
-    exact = np.floor((times[position] - t_start) / bin_ms + _BIN_TOLERANCE)
+    exact = _bin_of(times[position], t_start, bin_ms)
     below = np.bincount(owner, exact < bins[owner], minlength=bins.size).astype(np.int64)
     return lo + below
 
@@ -187,14 +217,14 @@ def _bin_starts(
 def per_neuron_rates(
     node_ids, times, n_nodes: int, t_start: float, t_stop: float
 ) -> np.ndarray:
-    """Firing rate of every neuron of the population in ``[t_start, t_stop)``.
+    """Firing rate of every neuron of the population in ``(t_start, t_stop]``.
 
     Args:
         node_ids: integer array (n_spikes,), 0-based neuron index within the population.
         times: float array (n_spikes,), spike times in ms.
         n_nodes: population size; neurons that never spike get rate 0.
-        t_start: window start in ms (inclusive).
-        t_stop: window end in ms (exclusive).
+        t_start: window start in ms (exclusive, NEST's convention).
+        t_stop: window end in ms (inclusive).
 
     Returns:
         float64 array (n_nodes,): spike count in the window divided by the window
@@ -320,7 +350,7 @@ def isi_cv(
 ):
     """Coefficient of variation of the inter-spike intervals (ISIs) of each neuron.
 
-    Only spikes in ``[t_start, t_stop)`` are used, and only neurons with at least
+    Only spikes in ``(t_start, t_stop]`` are used, and only neurons with at least
     ``min_spikes`` spikes there get a value. CV = std(ISI) / mean(ISI), with the
     population standard deviation (ddof=0) as ``elephant.statistics.cv`` (which is
     ``scipy.stats.variation``). It is 1 for a Poisson process and 0 for a regular train.
@@ -328,8 +358,8 @@ def isi_cv(
     Args:
         node_ids: integer array (n_spikes,), 0-based neuron index within the population.
         times: float array (n_spikes,), spike times in ms.
-        t_start: window start in ms (inclusive).
-        t_stop: window end in ms (exclusive).
+        t_start: window start in ms (exclusive, NEST's convention).
+        t_stop: window end in ms (inclusive).
         min_spikes: minimum number of spikes in the window (>= 2).
         return_ids: also return the neuron ids the values belong to.
 
@@ -362,8 +392,8 @@ def local_variation(
     Args:
         node_ids: integer array (n_spikes,), 0-based neuron index within the population.
         times: float array (n_spikes,), spike times in ms.
-        t_start: window start in ms (inclusive).
-        t_stop: window end in ms (exclusive).
+        t_start: window start in ms (exclusive, NEST's convention).
+        t_stop: window end in ms (inclusive).
         min_spikes: minimum number of spikes in the window (>= 3: two ISIs are needed).
         return_ids: also return the neuron ids the values belong to.
 
@@ -441,7 +471,7 @@ def spike_count_correlations(
     """Pairwise Pearson correlation coefficients of binned spike counts of sampled neurons.
 
     Sampling: the candidates are the neurons with at least one spike in the binned span
-    ``[t_start, t_start + n_bins * bin_ms)``; ``n_sample`` of them are drawn uniformly
+    ``(t_start, t_start + n_bins * bin_ms]``; ``n_sample`` of them are drawn uniformly
     without replacement with ``rng`` (all of them, in id order, if there are no more than
     ``n_sample``). Silent neurons are excluded because their correlation is undefined (zero
     variance), so the result describes the active neurons only; this is the usual choice
@@ -476,12 +506,13 @@ def spike_count_correlations(
     ids, times = _as_arrays(node_ids, times)
     nb = n_bins(t_start, t_stop, bin_ms)
     if _is_time_sorted(times):  # the binned spikes are one slice
-        lo, hi = np.searchsorted(times, (t_start, t_stop), side="left")
+        lo, hi = np.searchsorted(times, (t_start, t_stop), side="right")
         _check_ids(ids[lo:hi], n_nodes)
-        hi = lo + int(_bin_starts(times[lo:], t_start, bin_ms, [nb])[0])
+        first = int(np.searchsorted(times, t_start, side="left"))
+        lo, hi = first + _bin_starts(times[first:], t_start, bin_ms, [0, nb])
         ids, times = ids[lo:hi], times[lo:hi]
     else:
-        _check_ids(ids[(times >= t_start) & (times < t_stop)], n_nodes)
+        _check_ids(ids[in_window_mask(times, t_start, t_stop)], n_nodes)
         _, keep, nb = _bin_index(times, t_start, t_stop, bin_ms)
         ids, times = ids[keep], times[keep]
     spike_counts = np.bincount(ids, minlength=int(n_nodes))
@@ -500,7 +531,7 @@ def spike_count_correlations(
     is_sampled = np.zeros(spike_counts.size, dtype=bool)
     is_sampled[sample] = True
     chosen = np.flatnonzero(is_sampled[ids])  # only the sampled neurons' spikes are binned
-    index = np.floor((times[chosen] - t_start) / bin_ms + _BIN_TOLERANCE).astype(np.int64)
+    index = _bin_of(times[chosen], t_start, bin_ms).astype(np.int64)
     row = np.searchsorted(sample, ids[chosen])
     counts = sps.csr_matrix(
         (np.ones(chosen.size, dtype=np.int64), (row, index)),

@@ -550,7 +550,7 @@ def ensemble_from_spikes(
         if t1 > data.t_stop + 1e-9:
             raise ValueError(
                 f"run {data.metadata.get('run_id')!r} ends at {data.t_stop:g} ms, before the "
-                f"window [{t0:g}, {t1:g}) ms ends"
+                f"window ({t0:g}, {t1:g}] ms ends"
             )
         seed = int(data.metadata.get("seed", 0))
         pops = {name: (p.node_ids, p.times, p.n_nodes) for name, p in data.populations.items()}
@@ -692,7 +692,7 @@ def meanfield_verdict(data: Any, tolerance: float = 0.10, t_start: float | None 
     (:func:`spikeflow.meanfield.rate_map`, solved from 5 spikes/s everywhere); at J+ = 1 (no
     potentiation) the network has one uniform asynchronous state, the one the mean field
     describes. For each type (E, I) the simulated rate (spikes of all that type's populations
-    in ``[t_start, t_stop)``, default the simulation phase, per neuron and second) passes when
+    in ``(t_start, t_stop]``, NEST's window, default the simulation phase, per neuron and second) passes when
     ``|simulated / mean field - 1| <= tolerance``; the verdict is PASS when both pass.
 
     Args:

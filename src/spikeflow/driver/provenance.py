@@ -159,3 +159,105 @@ def summary_lines(prov: Mapping[str, Any]) -> list[str]:
         lines.append(f"container {c.get('APPTAINER_CONTAINER') or c.get('SINGULARITY_CONTAINER')} (sha256 {str(c.get('sha256'))[:16]})")
     lines.append("command: " + " ".join(prov.get("command", [])))
     return lines
+
+
+#: Fields of a run's provenance that a study summary compares across its runs: (label, path).
+STUDY_FIELDS = (
+    ("spikeflow_version", ("spikeflow", "version")),
+    ("spikeflow_commit", ("spikeflow", "commit")),
+    ("spikeflow_dirty", ("spikeflow", "dirty")),
+    ("study_config_sha256", ("study_config", "sha256")),
+    ("nest_version", ("nest_build", "version")),
+    ("nest_mpi", ("nest_build", "have_mpi")),
+    ("mpi_library", ("mpi", "library")),
+    ("mpi4py", ("mpi", "mpi4py")),
+    ("host", ("host", "hostname")),
+    ("cpu", ("host", "cpu")),
+    ("slurm_job", ("slurm", "SLURM_JOB_ID")),
+    ("container_sha256", ("container", "sha256")),
+)
+
+
+def _field(prov: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = prov
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def study_provenance(
+    metadatas: "list[Mapping[str, Any]] | tuple[Mapping[str, Any], ...]",
+    inputs: "list[str | os.PathLike] | tuple[str | os.PathLike, ...]" = (),
+) -> dict[str, Any]:
+    """The provenance of a study-level summary: what made it, and what made its runs.
+
+    Args:
+        metadatas: the spikes-file metadata of every run the summary reads (each may hold a
+            run's ``provenance``, see :func:`collect`; files other tools wrote have none).
+        inputs: the paths of those files, in the same order (recorded as given).
+
+    Returns:
+        ``{"analysis": this process (spikeflow version and commit, Python and packages, host,
+        command line), "runs": [{"path", "run_id", "seed", <field>: value}] one per input, "across_runs":
+        {<field>: sorted distinct values}, "consistent": whether every run has one value of each
+        software field (spikeflow commit, NEST version, study config), "runs_without_provenance":
+        count}``. The fields are those of :data:`STUDY_FIELDS`.
+    """
+    paths = [str(p) for p in inputs] or [None] * len(metadatas)
+    runs, across, missing = [], {label: set() for label, _ in STUDY_FIELDS}, 0
+    for path, meta in zip(paths, metadatas):
+        prov = meta.get("provenance") if isinstance(meta, Mapping) else None
+        row: dict[str, Any] = {"path": path, "run_id": meta.get("run_id"), "seed": meta.get("seed")}
+        if not isinstance(prov, Mapping):
+            missing += 1
+            row["provenance"] = None
+        else:
+            for label, where in STUDY_FIELDS:
+                value = _field(prov, where)
+                row[label] = value
+                if value is not None:
+                    across[label].add(json_scalar(value))
+        runs.append(row)
+    software = ("spikeflow_commit", "spikeflow_version", "nest_version", "study_config_sha256")
+    return {
+        "analysis": {
+            "spikeflow": {"version": spikeflow.__version__, **git_state()},
+            "python": platform.python_version(),
+            "packages": {name: _version(name) for name in ("numpy", "h5py", "scipy", "matplotlib")},
+            "host": socket.gethostname(),
+            "command": list(sys.argv),
+        },
+        "runs": runs,
+        "across_runs": {label: sorted(values, key=str) for label, values in across.items()},
+        "consistent": all(len(across[label]) <= 1 for label in software),
+        "runs_without_provenance": missing,
+    }
+
+
+def json_scalar(value: Any) -> Any:
+    """A value as a hashable JSON scalar (str for anything that is not bool, int, float, str, None)."""
+    return value if isinstance(value, (bool, int, float, str)) or value is None else str(value)
+
+
+def study_summary_lines(prov: Mapping[str, Any]) -> list[str]:
+    """A few lines on a study summary's provenance for a terminal or the report."""
+    across = prov.get("across_runs", {})
+    sf = prov.get("analysis", {}).get("spikeflow", {})
+
+    def one(label: str) -> str:
+        values = across.get(label) or []
+        return ", ".join(str(v)[:12] for v in values) if values else "unknown"
+
+    n = len(prov.get("runs", []))
+    lines = [
+        f"{n} runs: spikeflow {one('spikeflow_version')} (commit {one('spikeflow_commit')}), NEST {one('nest_version')}, "
+        f"study config sha256 {one('study_config_sha256')}, hosts {one('host')}",
+        f"analysed by spikeflow {sf.get('version')}" + (f" commit {str(sf.get('commit'))[:12]}" if sf.get("commit") else ""),
+    ]
+    if not prov.get("consistent", True):
+        lines.append("warning: the runs were made by different software or study configs (see across_runs)")
+    if prov.get("runs_without_provenance"):
+        lines.append(f"{prov['runs_without_provenance']} runs carry no provenance (files spikeflow did not write)")
+    return lines

@@ -93,8 +93,13 @@ class PopulationSpikes:
         return PopulationSpikes(self.name, self.n_nodes, self.node_ids[order], self.times[order])
 
     def window(self, t_start: float, t_stop: float) -> "PopulationSpikes":
-        """Return the spikes with ``t_start <= t < t_stop`` (ms)."""
-        keep = (self.times >= t_start) & (self.times < t_stop)
+        """Return the spikes with ``t_start < t <= t_stop`` (ms).
+
+        NEST's convention: a spike emitted in the step ``(t - h, t]`` is stamped ``t``, so the
+        spikes of the simulated interval ``[t_start, t_stop)`` carry times in
+        ``(t_start, t_stop]``.
+        """
+        keep = (self.times > t_start) & (self.times <= t_stop)
         return PopulationSpikes(self.name, self.n_nodes, self.node_ids[keep], self.times[keep])
 
 
@@ -115,21 +120,29 @@ class SpikeData:
 
     @property
     def t_presim(self) -> float:
-        """Presimulation time in ms (spikes before it are transients); 0 without metadata."""
-        return float(self.metadata.get("t_presim_ms", 0.0))
+        """Presimulation time in ms (spikes stamped at or before it are transients).
+
+        From the metadata; a file without it (one spikeflow did not write) starts at 0 ms, or
+        just before its first spike if that lies at or before 0 ms, so that the analysis
+        window ``(t_presim, t_stop]`` keeps every spike of such a file.
+        """
+        if "t_presim_ms" in self.metadata:
+            return float(self.metadata["t_presim_ms"])
+        first = [float(pop.times.min()) for pop in self.populations.values() if pop.n_spikes]
+        return min(0.0, float(np.nextafter(min(first), -np.inf))) if first else 0.0
 
     @property
     def t_stop(self) -> float:
         """End of the recorded time in ms.
 
         From the metadata (``t_presim_ms + t_sim_ms``); a file without them (one spikeflow did
-        not write) ends at its last spike, taken one step of float64 beyond it so that an
-        analysis window ``[t_presim, t_stop)`` keeps that spike (0 if there are no spikes).
+        not write) ends at its last spike, which the analysis window ``(t_presim, t_stop]``
+        keeps (0 if there are no spikes).
         """
         if "t_presim_ms" in self.metadata and "t_sim_ms" in self.metadata:
             return float(self.metadata["t_presim_ms"] + self.metadata["t_sim_ms"])
         last = [float(pop.times.max()) for pop in self.populations.values() if pop.n_spikes]
-        return float(np.nextafter(max(last), np.inf)) if last else 0.0
+        return max(last) if last else 0.0
 
 
 def write_spikes(

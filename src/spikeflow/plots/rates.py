@@ -156,7 +156,7 @@ def rate_boxplot(
             population name -> per-neuron rates in spikes/s (in model order).
         path: PNG file to write.
         t_window: (start, stop) in ms for a :class:`SpikeData`; default after the
-            presimulation, ``[data.t_presim, data.t_stop)``.
+            presimulation, ``(data.t_presim, data.t_stop]``.
         title: the figure's title (default: "Per-neuron firing rates", with the run and the
             window for a :class:`SpikeData`).
 

@@ -220,7 +220,7 @@ def population_rates(
     smoothing_ms = _positive("smoothing_ms", smoothing_ms, allow_zero=True)
     nb = st.n_bins(t_start, t_stop, bin_ms)
     if nb < 1:
-        raise ValueError(f"bin_ms {bin_ms} is longer than the analysis window [{t_start}, {t_stop}) ms")
+        raise ValueError(f"bin_ms {bin_ms} is longer than the analysis window ({t_start}, {t_stop}] ms")
     rates = np.zeros((len(names), nb), dtype=np.float64)
     for row, name in enumerate(names):
         pop = data.populations[name]
@@ -580,7 +580,7 @@ class AttractorAnalysis:
         population_sizes: int64 (n_pop,), neurons per population.
         times_ms: float64 (n_bins,), bin starts in ms.
         window_ms: (t_start, t_stop) of the analysis window in ms (the bins cover
-            ``[t_start, t_start + n_bins * bin_ms)``).
+            ``(t_start, t_start + n_bins * bin_ms]``, NEST's window convention).
         rates_hz: float64 (n_pop, n_bins), smoothed population rates.
         thresholds_hz: float64 (n_pop,), the thresholds of ``active``.
         active: bool (n_pop, n_bins), ``rates_hz > thresholds_hz[:, None]``.

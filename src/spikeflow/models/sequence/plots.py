@@ -41,11 +41,11 @@ def plot_grid(sizes: np.ndarray, grid_shape: tuple[int, int], path: str | os.Pat
 
 
 def plot_test_raster(node_ids, times, order, onsets, t_pattern, t_start, t_stop, path, title="") -> Path:
-    """Raster of [t_start, t_stop) with neurons in ``order`` (row 0 = order[0]); patterns shaded."""
+    """Raster of (t_start, t_stop] (ms, NEST's window) with neurons in ``order`` (row 0 = order[0]); patterns shaded."""
     plt = pyplot()
     rank = np.empty(len(order), dtype=np.int64)
     rank[np.asarray(order)] = np.arange(len(order))
-    sel = (times >= t_start) & (times < t_stop)
+    sel = (times > t_start) & (times <= t_stop)
     fig, ax = plt.subplots(figsize=(10, 5))
     for onset in onsets[(onsets >= t_start) & (onsets < t_stop)]:
         ax.axvspan(onset, onset + t_pattern, color="tab:orange", alpha=0.2, lw=0)

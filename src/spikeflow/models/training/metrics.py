@@ -9,11 +9,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from spikeflow.analysis.spiketrains import isi_cv, per_neuron_rates
+from spikeflow.analysis.spiketrains import in_window_mask, isi_cv, per_neuron_rates
 
 
 def population_metrics(node_ids: np.ndarray, times: np.ndarray, n_nodes: int, t_start: float, t_stop: float) -> dict[str, Any]:
-    """Rate and irregularity of one population in ``[t_start, t_stop)`` (ms).
+    """Rate and irregularity of one population in ``(t_start, t_stop]`` (ms, NEST's window).
 
     Returns:
         ``n_spikes``; ``rate_hz`` (mean over all neurons, spikes/s); ``fraction_silent``;
@@ -22,7 +22,7 @@ def population_metrics(node_ids: np.ndarray, times: np.ndarray, n_nodes: int, t_
     rates = per_neuron_rates(node_ids, times, n_nodes, t_start, t_stop)
     cvs = isi_cv(node_ids, times, t_start, t_stop, min_spikes=3)
     return {
-        "n_spikes": int(np.sum((times >= t_start) & (times < t_stop))),
+        "n_spikes": int(np.count_nonzero(in_window_mask(times, t_start, t_stop))),
         "rate_hz": float(rates.mean()) if rates.size else float("nan"),
         "fraction_silent": float(np.mean(rates == 0)) if rates.size else float("nan"),
         "cv_isi": float(np.mean(cvs)) if cvs.size else float("nan"),
