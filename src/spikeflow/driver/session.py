@@ -182,15 +182,21 @@ class Session:
         }
 
     def collect(
-        self, windows: Sequence[tuple[float, float]] | None = None
+        self, windows: Sequence[tuple[float, float]] | None = None, *, clear: bool = False
     ) -> tuple[dict[str, Any], list[dict[str, Any]], float]:
         """Read the recorders and gather every rank's spikes and probes on rank 0.
+
+        Args:
+            windows: keep only spikes in these (start, stop] windows of model time, ms (None: all).
+            clear: empty the recorders afterwards, so that a session simulated further (several
+                calls on the same kernel, e.g. :class:`spikeflow.models.sequence.Recorder`) collects
+                each stretch once.
 
         Returns:
             (population -> (ids, times), per-rank probes, seconds it took); empty on other ranks.
         """
         start = time.perf_counter()
-        local = self.recorders.local(windows)
+        local = self.recorders.local(windows, clear=clear)
         info = self.rank_info({name: ids.size for name, (ids, _) in local.items()})
         gathered, per_rank = gather_spikes(local, info, self.num_ranks)
         return gathered, per_rank, time.perf_counter() - start

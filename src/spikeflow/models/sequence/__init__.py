@@ -11,17 +11,35 @@ The family in one place: ``params`` (parameters and structure), ``network`` (the
 neurons placed per virtual process), ``inputs`` (frozen patterns in noise), ``protocol``,
 ``reference`` (the NumPy reference of the equations), ``analysis`` (decoding), ``plots``, ``cli``;
 the C++ module is :mod:`spikeflow.nestext`.
+
+From Python, besides :func:`spikeflow.api.run` of a config: the objects of the NEST replication's
+interface, ``Network``, ``InputGenerator``, ``Recorder`` (and the result of a run, ``NetworkRun``),
+which build the grid once and simulate it further call by call on the same driver
+(:mod:`spikeflow.models.sequence.objects`, imported on first use; ``docs/sequence-objects.md``).
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from spikeflow.models.network import Network
+from spikeflow.models.network import Network as _DriverNetwork
 from spikeflow.models.sequence.params import SequenceDerived, SequenceParams, derive
 from spikeflow.models.sequence.protocol import local_results, protocol, set_plasticity, write_outputs
 
 __all__ = ["local_results", "protocol", "set_plasticity", "write_outputs"]  # the driver's hooks, from protocol.py
+__all__ += ["InputGenerator", "Network", "NetworkRun", "Recorder"]  # the object API (objects.py), lazily
+
+_OBJECTS = ("InputGenerator", "Network", "NetworkRun", "Recorder")
+
+
+def __getattr__(name: str) -> Any:
+    """The object API (:mod:`spikeflow.models.sequence.objects`), imported on first use."""
+    if name in _OBJECTS:
+        from spikeflow.models.sequence import objects
+
+        return getattr(objects, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 NEURON_MODEL = "wta_neuron"
 SYNAPSE_MODEL = "wta_stp_synapse"
 
@@ -78,7 +96,7 @@ def describe(d: SequenceDerived) -> dict[str, Any]:
     }
 
 
-def create(d: SequenceDerived) -> Network:
+def create(d: SequenceDerived) -> _DriverNetwork:
     """Create the network (neurons placed per virtual process, generators, parrots)."""
     import nest
 
@@ -90,7 +108,7 @@ def create(d: SequenceDerived) -> Network:
     nestext.load(nest)
     net = network.create(nest, d)
     recorded = recorded_neurons(d.n_neurons, d.params.n_record_spikes)
-    return Network(
+    return _DriverNetwork(
         populations={"wta": net.neurons, "inputs": net.parrots},
         devices={"sequence": net, "generators": net.generators},
         recorded={"wta": nest.NodeCollection(sorted(int(g) for g in net.neuron_ids[recorded]))},
@@ -98,7 +116,7 @@ def create(d: SequenceDerived) -> Network:
     )
 
 
-def connect(net: Network, d: SequenceDerived) -> None:
+def connect(net: _DriverNetwork, d: SequenceDerived) -> None:
     import nest
 
     from spikeflow.models.sequence import network
