@@ -37,6 +37,7 @@ sys.path.insert(0, str(HERE))
 from pd14_vs_reference import reference_process
 
 from spikeflow.analysis import validation as v
+from spikeflow.io.references import save_reference
 from spikeflow.models.pd14.params import POPULATIONS
 
 OUT = HERE.parent / "src" / "spikeflow" / "data" / "validation"
@@ -127,7 +128,7 @@ def main() -> None:
     }
     ens = v.Ensemble.from_runs(runs, seeds, (args.t_presim, args.t_presim + args.t_sim), info)
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    npz, js = v.save_reference(args.out_dir / f"pd14_scale{args.scale:g}_microcircuit.npz", ens)
+    npz, js = save_reference(args.out_dir / f"pd14_scale{args.scale:g}_microcircuit.npz", ens)
     print(f"[reference] wrote {npz} ({npz.stat().st_size / 1024:.0f} kB) and {js}; total {total:.0f} s")
 
 

@@ -14,10 +14,11 @@ Commands::
     spikeflow analyze attractor-summary J.json... --out-dir D --group-by KEY  across repeats and sweep values
     spikeflow analyze meanfield CONFIG --out-dir D  mean-field fixed points, stability, landscape + figures
     spikeflow analyze sequence S.h5 --out-dir D    grid, rasters, weights, pattern decoding + figures
+    spikeflow analyze meanfield-verdict S.h5... --out-dir D  clustered runs at J+ = 1 against their mean field
+    spikeflow analyze training E.h5 --out-dir D    the figures of a training run from its epochs.h5
     spikeflow train --config F --out-dir D      multi-epoch training with checkpoints (resumable)
     spikeflow build-ext                         build (or find cached) the WTA NEST extension module
     spikeflow sequence --config F --out S.h5    alias of `simulate` for a sequence run (test, train, test)
-    spikeflow meanfield, sequence-analyze       aliases of `analyze meanfield` and `analyze sequence`
     spikeflow info S.h5                         summary of a spikes file (spikeflow's or any SONATA spikes file)
     spikeflow export nwb S.h5 --out F.nwb       the spikes as an NWB Units table with the run's metadata
     spikeflow profiles install [NAME...]        make `snakemake --profile slurm` (and local) work as typed
@@ -37,10 +38,10 @@ from typing import Sequence
 
 from spikeflow.io.atomic import atomic_path
 from spikeflow.config import ConfigError, dump_yaml, load_study, load_yaml, simulation_part
-from spikeflow.meanfield.cli import add_meanfield_parser
 from spikeflow.models.sequence.cli import add_parsers as add_sequence_parsers
 from spikeflow.driver import SimulationError
 from spikeflow.models.training.cli import add_train_parser
+from spikeflow.tasks.cli import add_analyze_parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,11 +80,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path, help="YAML file to write")
     p.set_defaults(func=_cmd_resolve)
 
-    p = sub.add_parser("run", help="one run of a study into its directory (what the workflow's run rule calls)")
-    p.add_argument("--config", required=True, type=Path, help="a run config (from `spikeflow resolve`) or a study config without sweep")
-    p.add_argument("--out-dir", required=True, type=Path, help="the run's directory: spikes.h5 (written last) and the model's other outputs")
-    p.add_argument("--run-id", help="name of the run in the metadata (default: the directory's name)")
-    p.add_argument("--study-config", type=Path, help="the study config the run came from (its path and hash go into the provenance)")
+    p = sub.add_parser(
+        "run",
+        help="one run of a study into its directory (what the workflow's run rule calls), or several one after another",
+        description="One run into its directory; with several configs (and as many --out-dir, and --run-id and --log "
+        "if given) the runs go one after another in this one process (NEST loaded once, a fresh kernel per run: "
+        "the same spikes as each run in a process of its own).",
+    )
+    p.add_argument("--config", required=True, type=Path, nargs="+", help="a run config (from `spikeflow resolve`) or a study config without sweep; several for several runs")
+    p.add_argument("--json", nargs="+", help="the run's config as JSON text (as Snakemake passes it), one per --config: resolved and written to that --config file first, as `spikeflow resolve --json` writes it")
+    p.add_argument("--out-dir", required=True, type=Path, nargs="+", help="the run's directory: spikes.h5 (written last) and the model's other outputs; one per config")
+    p.add_argument("--run-id", nargs="+", help="name of the run in the metadata (default: the directory's name); one per config")
+    p.add_argument("--log", type=Path, nargs="+", help="a file per config that gets its run's progress lines (besides stdout)")
+    p.add_argument("--study-config", type=Path, help="the study config the runs came from (its path and hash go into the provenance)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("simulate", help="run one simulation and write its spikes file")
@@ -94,67 +103,8 @@ def _parser() -> argparse.ArgumentParser:
 
     add_train_parser(sub)
 
-    p = sub.add_parser("analyze", help="analyses of spikes files")
-    analyses = p.add_subparsers(dest="analysis", required=True, metavar="ANALYSIS")
-    r = analyses.add_parser("rates", help="per-population rates, CV of ISIs, synchrony, correlations and figures")
-    r.add_argument("spikes", type=Path, help="spikes file (.h5)")
-    r.add_argument("--out-dir", required=True, type=Path, help="directory for rates.csv, rates.json and figures")
-    r.add_argument("--t-start", type=float, help="start of the analysed window, ms (default: end of presimulation)")
-    r.add_argument("--t-stop", type=float, help="end of the analysed window, ms (default: end of the run)")
-    r.add_argument("--synchrony-bin-ms", type=float, help="bin of the population histogram for synchrony, ms (default 3)")
-    r.add_argument("--corr-bin-ms", type=float, help="bin for spike-count correlations, ms (default 2)")
-    r.add_argument("--corr-sample", type=int, help="neurons sampled per population for correlations (default 50)")
-    r.add_argument("--silent-below-hz", type=float, help="flag populations slower than this, spikes/s (default 0.1)")
-    r.add_argument("--runaway-above-hz", type=float, help="flag populations faster than this, spikes/s (default 50)")
-    r.set_defaults(func=_cmd_analyze_rates)
-
-    sc = analyses.add_parser("scaling", help="time per phase, real-time factor, speed-up and efficiency across runs")
-    sc.add_argument("spikes", type=Path, nargs="+", help="spikes files of the runs to compare")
-    sc.add_argument("--out-dir", required=True, type=Path, help="directory for scaling.csv, scaling.json and figures")
-    sc.set_defaults(func=_cmd_analyze_scaling)
-
-    me = analyses.add_parser("memory", help="memory per rank and phase, fitted memory model and its predictions")
-    me.add_argument("spikes", type=Path, nargs="+", help="spikes files of runs of different sizes")
-    me.add_argument("--out-dir", required=True, type=Path, help="directory for memory.csv, memory.json, memory_model.json and figures")
-    me.add_argument(
-        "--install", action="store_true",
-        help="also install the fitted model as yours (~/.cache/spikeflow/memory_model.json), which every study then uses",
-    )
-    me.set_defaults(func=_cmd_analyze_memory)
-
-    va = analyses.add_parser("validate", help="PASS/FAIL of runs against a reference ensemble: rates, CVs, correlations per population")
-    va.add_argument("spikes", type=Path, nargs="+", help="spikes files of the candidate runs (seeds disjoint from the reference's)")
-    va.add_argument("--reference", required=True, help="a shipped reference (pd14_scale0.1, pd14_scale0.2) or the path of a reference .npz")
-    va.add_argument("--out-dir", required=True, type=Path, help="directory for validation.csv, validation.json, validation.txt and validation.png")
-    va.add_argument("--factor", type=float, help="pass when the distance is <= FACTOR x the reference's largest seed-to-seed distance (default 2)")
-    va.add_argument("--strict", action="store_true", help="exit with status 1 when the verdict is not PASS")
-    va.set_defaults(func=_cmd_analyze_validate)
-
-    a = analyses.add_parser("attractors", help="cluster rates, active clusters, states, dwell times, transitions and figures")
-    a.add_argument("spikes", type=Path, help="spikes file (.h5)")
-    a.add_argument("--out-dir", required=True, type=Path, help="directory for attractors.h5/.json, states.csv and figures")
-    a.add_argument("--populations", help="e_clusters (default), all, or comma-separated population names")
-    a.add_argument("--bin-ms", type=float, help="rate bin, ms (default 0.5)")
-    a.add_argument("--smoothing-ms", type=float, help="SD of the Gaussian smoothing, ms (default 10; 0 = none)")
-    a.add_argument("--min-state-ms", type=float, help="drop states shorter than this, ms (default 20)")
-    a.add_argument("--threshold-method", choices=["reference", "midpoint"], help="active-cluster threshold (default midpoint)")
-    a.add_argument("--min-contrast-hz", type=float, help="midpoint: nothing is active unless active and inactive rates differ by this, spikes/s (default 10)")
-    a.set_defaults(func=_cmd_analyze_attractors)
-
-    s = analyses.add_parser("attractor-summary", help="attractor statistics across runs, grouped by a config value")
-    s.add_argument("jsons", type=Path, nargs="+", help="attractors.json files of the runs")
-    s.add_argument("--out-dir", required=True, type=Path, help="directory for summary.csv, summary.json, metastability.png")
-    s.add_argument("--group-by", default="", help="dotted config path, e.g. params.j_potentiated.0 (default: the one key the runs differ in besides the seed)")
-    s.set_defaults(func=_cmd_analyze_attractor_summary)
-
-    # every analysis as `spikeflow analyze KIND`; `spikeflow meanfield` and `sequence-analyze` stay as aliases
-    add_meanfield_parser(analyses)
-    q = analyses.add_parser("sequence", help="pattern decoding before/after training, grid, rasters and weights (sequence family)")
-    q.add_argument("spikes", type=Path, help="the run's spikes.h5 (sequence.npz beside it)")
-    q.add_argument("--out-dir", required=True, type=Path, help="directory for decoding.json and the figures")
-    q.set_defaults(func=_cmd_analyze_sequence)
-    add_meanfield_parser(sub)
-    add_sequence_parsers(sub)  # build-ext, sequence, sequence-analyze
+    add_analyze_parser(sub)  # every analysis as `spikeflow analyze KIND ... --out-dir DIR`
+    add_sequence_parsers(sub)  # build-ext, sequence
 
     p = sub.add_parser(
         "profiles",
@@ -182,21 +132,6 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("--out", required=True, type=Path, help="NWB file to write (.nwb)")
     n.set_defaults(func=_cmd_export_nwb)
     return parser
-
-
-def _cmd_analyze_validate(args: argparse.Namespace) -> int:
-    from spikeflow.analysis.validation import analyze_validate, format_validation
-
-    options = {"factor": args.factor} if args.factor is not None else {}
-    doc = analyze_validate(args.spikes, args.reference, args.out_dir, **options)
-    print(format_validation(doc))
-    return 1 if args.strict and doc["verdict"] != "PASS" else 0
-
-
-def _cmd_analyze_sequence(args: argparse.Namespace) -> int:
-    from spikeflow.models.sequence.cli import _cmd_sequence_analyze
-
-    return _cmd_sequence_analyze(argparse.Namespace(spikes=args.spikes, out_dir=args.out_dir))
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -257,10 +192,10 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
 
 
 def _cmd_resolve(args: argparse.Namespace) -> int:
+    from spikeflow.plan import resolved_run_yaml
+
     raw = json.loads(args.json) if args.json else load_yaml(args.config)
-    run = load_study(raw).select(args.run)
-    text = dump_yaml(simulation_part(run.config))
-    _write_text_atomically(args.out, text)
+    _write_text_atomically(args.out, resolved_run_yaml(raw, args.run))
     return 0
 
 
@@ -277,85 +212,43 @@ def _one_run_config(path: Path) -> dict:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    os.environ.setdefault("PYNEST_QUIET", "1")
-    from spikeflow.driver.run import run
+    from spikeflow.driver.run import RunSpec, prepare_nest_process, run, run_many
 
-    sources = {"run_config_path": args.config, "study_config_path": args.study_config}
-    return run(_one_run_config(args.config), args.out_dir, run_id=args.run_id or args.out_dir.resolve().name, sources=sources)
+    n = len(args.config)
+    for name, given in (("--out-dir", args.out_dir), ("--run-id", args.run_id), ("--log", args.log), ("--json", args.json)):
+        if given is not None and len(given) != n:
+            raise ValueError(f"{n} config(s) but {len(given)} {name} value(s); give one per config")
+    if args.json:  # what `spikeflow resolve --json` would write, without a process of its own
+        from spikeflow.plan import resolved_run_yaml
+
+        texts = [resolved_run_yaml(json.loads(text)) for text in args.json]  # all checked before any is written
+        for path, text in zip(args.config, texts):
+            _write_text_atomically(path, text)
+    specs = [
+        RunSpec(
+            _one_run_config(config),  # every config is checked before the first run starts
+            out_dir,
+            args.run_id[i] if args.run_id else out_dir.resolve().name,
+            {"run_config_path": config, "study_config_path": args.study_config},
+            args.log[i] if args.log else None,
+        )
+        for i, (config, out_dir) in enumerate(zip(args.config, args.out_dir))
+    ]
+    prepare_nest_process()  # before NEST is imported: no banner, no 2 s MPI security probe
+    if n == 1 and args.log is None:  # one run as it always was: progress to stdout
+        spec = specs[0]
+        return run(spec.cfg, spec.out_dir, run_id=spec.run_id, sources=spec.sources)
+    return run_many(specs)
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    os.environ.setdefault("PYNEST_QUIET", "1")
-    from spikeflow.driver import simulate
+    from spikeflow.driver.run import prepare_nest_process, simulate
 
+    prepare_nest_process()  # before NEST is imported: no banner, no 2 s MPI security probe
     simulate(
         _one_run_config(args.config), args.out, run_id=args.run_id or args.out.resolve().parent.name,
         sources={"run_config_path": args.config},
     )
-    return 0
-
-
-def _cmd_analyze_rates(args: argparse.Namespace) -> int:
-    from spikeflow.analysis.rates import analyze_rates, format_table
-
-    options = {
-        key: getattr(args, key)
-        for key in (
-            "t_start",
-            "t_stop",
-            "synchrony_bin_ms",
-            "corr_bin_ms",
-            "corr_sample",
-            "silent_below_hz",
-            "runaway_above_hz",
-        )
-        if getattr(args, key) is not None
-    }
-    rows = analyze_rates(args.spikes, args.out_dir, **options)
-    thresholds = {k: options[k] for k in ("silent_below_hz", "runaway_above_hz") if k in options}
-    print(format_table(rows, **thresholds))
-    return 0
-
-
-def _cmd_analyze_scaling(args: argparse.Namespace) -> int:
-    from spikeflow.analysis.scaling import analyze_scaling
-
-    result = analyze_scaling(args.spikes, args.out_dir)
-    print(f"{len(args.spikes)} run(s): {result.get('series')} scaling ({result.get('reason')}); tables and figures in {args.out_dir}")
-    return 0
-
-
-def _cmd_analyze_memory(args: argparse.Namespace) -> int:
-    from spikeflow.analysis.memory import analyze_memory
-
-    result = analyze_memory(args.spikes, args.out_dir)
-    if result.get("model_error"):
-        print(f"no memory model: {result['model_error']}")
-    elif args.install:
-        from spikeflow.resources import install_memory_model
-
-        print(f"installed {install_memory_model(args.out_dir / 'memory_model.json')}")
-    if result.get("prediction_markdown"):
-        print(result["prediction_markdown"])
-    return 0
-
-
-def _cmd_analyze_attractors(args: argparse.Namespace) -> int:
-    from spikeflow.models.clustered.attractors import analyze_attractors, format_summary
-
-    keys = ("populations", "bin_ms", "smoothing_ms", "min_state_ms", "threshold_method", "min_contrast_hz")
-    options = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
-    options.setdefault("threshold_method", "midpoint")
-    if options["threshold_method"] == "midpoint":
-        options.setdefault("min_contrast_hz", 10.0)
-    print(format_summary(analyze_attractors(args.spikes, args.out_dir, **options)))
-    return 0
-
-
-def _cmd_analyze_attractor_summary(args: argparse.Namespace) -> int:
-    from spikeflow.models.clustered.attractors import analyze_attractor_summary, format_group_summary
-
-    print(format_group_summary(analyze_attractor_summary(args.jsons, args.out_dir, group_by=args.group_by)))
     return 0
 
 

@@ -14,13 +14,40 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from spikeflow.config import Study, load_study, simulation_part
+from spikeflow.config import Study, dump_yaml, load_study, simulation_part
 from spikeflow.models import is_builtin
 from spikeflow.overrides import coerce_overrides, selected_runs
 from spikeflow.resources import study_resources
 
 #: Figures of a training run (written by ``spikeflow run`` with the run's tables), named once.
 from spikeflow.models.training.outputs import FIGURES as TRAINING_FIGURES  # noqa: E402
+
+
+#: Families whose runs may share a process (:meth:`Plan.batches`): one pass of the driver, no
+#: extension module to load, bit-identical spikes in a batch tested (tests/workflow/test_run_groups.py).
+BATCHABLE_FAMILIES = ("pd14", "clustered")
+#: The ``--config`` key that asks for batches of runs (an execution choice, like ``--cores``: it is
+#: taken from the command line or a profile, never from the study file).
+BATCH_KEY = "batch"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Runs of a study that one ``spikeflow run`` process makes one after another.
+
+    Attributes:
+        name: the Snakemake rule's name (``run_batch1``, ...).
+        runs: the run ids, in order.
+        threads: threads of every run (all equal).
+        mem_mb: memory of the job, MB: the largest run's (they run one at a time).
+        runtime: wall time of the job, minutes: the runs' requests added up.
+    """
+
+    name: str
+    runs: tuple[str, ...]
+    threads: int
+    mem_mb: int
+    runtime: int
 
 
 @dataclass(frozen=True)
@@ -44,7 +71,8 @@ class Plan:
 
     Args:
         config: Snakemake's ``config`` (config files merged with ``--config``).
-        overrides: the ``--config`` part alone (its strings are coerced to the schema's types).
+        overrides: the ``--config`` part alone (its strings are coerced to the schema's types;
+            its ``batch`` key, runs per ``spikeflow run`` process, is taken out: :meth:`_batches`).
         configfiles: the ``--configfile`` paths; a model file named relative to the study is
             looked for beside the last one.
 
@@ -53,6 +81,11 @@ class Plan:
     """
 
     def __init__(self, config: Mapping[str, Any], overrides: Mapping[str, Any] | None = None, configfiles: Sequence[str] = ()) -> None:
+        batch_size = None
+        if overrides is not None and BATCH_KEY in overrides:  # `--config batch=N`: not a study key
+            batch_size = parse_batch_size(overrides[BATCH_KEY])
+            overrides = {k: v for k, v in overrides.items() if k != BATCH_KEY}
+            config = {k: v for k, v in config.items() if k != BATCH_KEY}
         self.config = coerce_overrides(config, overrides)
         self.configfiles = [str(c) for c in configfiles]
         base_dir = Path(configfiles[-1]).parent if configfiles else None
@@ -67,15 +100,95 @@ class Plan:
         self.analysis = first["analysis"]  # study-level analyses use the first run's options
         self.model = first["model"]
         self.family = self.model if is_builtin(self.model) else "user"
+        self.batch_size = batch_size
+        self.batches = self._batches(batch_size)
+        self.batched = {run_id for batch in self.batches for run_id in batch.runs}
 
     # ------------------------------------------------------------------------------ runs
     def runs_pattern(self, mpi: bool) -> str:
-        """Regex of the run ids with (mpi=True) or without MPI ranks; never matches if none."""
-        ids = [run_id for run_id, run in self.runs.items() if (run.ranks > 1) == mpi]
+        """Regex of the run ids with (mpi=True) or without MPI ranks, each run in a job of its own
+        (not in a batch); never matches if none."""
+        ids = [run_id for run_id, run in self.runs.items() if (run.ranks > 1) == mpi and run_id not in self.batched]
         return "|".join(map(re.escape, ids)) if ids else "(?!)"
+
+    def batchable(self) -> list[str]:
+        """The runs that may share a process with others, in study order.
+
+        Those of a built-in family of :data:`BATCHABLE_FAMILIES` without MPI ranks, when the whole
+        study is made (``--config run=ID`` runs that run alone) and neither the scaling nor the
+        memory analysis is on (they compare what each run cost in a process of its own).
+        """
+        if self.family not in BATCHABLE_FAMILIES or len(self.only_runs) < len(self.runs):
+            return []
+        if self.analysis["scaling"]["enabled"] or self.analysis["memory"]["enabled"]:
+            return []
+        return [run_id for run_id, run in self.runs.items() if run.ranks == 1]
+
+    def _batches(self, size: int | None) -> list[Batch]:
+        """Batches of at most ``size`` runs of equal threads (None or 1: none), of balanced sizes.
+
+        Runs of a study are independent, so a batch only saves what is paid per process (Python,
+        ``import nest``, h5py, the model's code: about 0.9 s a run on the project's machine)
+        and makes the unit of a rerun, and of a failure, the batch.
+        """
+        if not size or size < 2:
+            return []
+        by_threads: dict[int, list[str]] = {}
+        for run_id in self.batchable():
+            by_threads.setdefault(self.runs[run_id].threads, []).append(run_id)
+        batches: list[Batch] = []
+        for threads, ids in by_threads.items():
+            if len(ids) < 2:
+                continue
+            count = -(-len(ids) // size)  # as few batches as the size allows, sizes differing by at most one
+            for k in range(count):
+                part = tuple(ids[k * len(ids) // count : (k + 1) * len(ids) // count])
+                if len(part) < 2:
+                    continue
+                batches.append(
+                    Batch(
+                        name=f"run_batch{len(batches) + 1}",
+                        runs=part,
+                        threads=threads,
+                        mem_mb=max(self.resources[r]["mem_mb"] for r in part),
+                        runtime=sum(self.resources[r]["runtime"] for r in part),
+                    )
+                )
+        return batches
+
+    def batch_outputs(self, batch: Batch) -> dict[str, Output]:
+        """What a batch writes: every run's config file and outputs, named ``<output>_<index>``
+        (``config_0``, ``spikes_0``, ...)."""
+        outputs = {}
+        for i, run_id in enumerate(batch.runs):
+            outputs[f"config_{i}"] = Output(f"{self.results}/{run_id}/config.yaml")
+            for name, o in self.run_outputs().items():
+                outputs[f"{name}_{i}"] = Output(
+                    o.path.replace("{run}", run_id), o.caption, o.category, o.subcategory.replace("{run}", run_id)
+                )
+        return outputs
 
     def mpi_runs(self) -> list[str]:
         return [run_id for run_id, run in self.runs.items() if run.ranks > 1]
+
+    @staticmethod
+    def mpi_launch(launcher: str, tasks: int, cpus_per_task: int) -> str:
+        """The shell prefix of an MPI run: ``export SRUN_CPUS_PER_TASK=...; LAUNCHER -n TASKS ``.
+
+        ``mpirun``/``mpiexec`` start their own PMIx server for the ranks; with Open MPI it tries
+        the "munge" security component first and, without a munge daemon, retries for 2.6 s
+        before taking "native" (measured: ``mpirun -n 2 python -c 'import nest'`` 3.67 s, with
+        native 1.07 s). They get ``PMIX_MCA_psec=native`` unless it is set already; a launcher
+        of the cluster's own (``srun``) is left as it is.
+
+        Args:
+            launcher: the ``mpi`` resource (``mpirun --bind-to none``, ``srun``, ...).
+            tasks: MPI ranks.
+            cpus_per_task: threads per rank.
+        """
+        program = Path(launcher.split()[0]).name if launcher.split() else ""
+        psec = 'export PMIX_MCA_psec="${PMIX_MCA_psec:-native}"; ' if program in ("mpirun", "mpiexec", "orterun") else ""
+        return f"export SRUN_CPUS_PER_TASK={int(cpus_per_task)}; {psec}{launcher} -n {int(tasks)} "
 
     def run_config_json(self, run_id: str) -> str:
         """The run's resolved config as JSON: a change to it (and only to it) reruns the run."""
@@ -131,7 +244,9 @@ class Plan:
         if whole and self.analysis["memory"]["enabled"]:
             out.append(f"{self.results}/memory/memory.json")
         if whole and self.analysis["validate"]["enabled"]:
-            out.append(f"{self.results}/validation/validation.json")
+            # PD14 and users' models: against a reference ensemble; clustered: against the mean field
+            verdict = "verdict.json" if self.family == "clustered" else "validation.json"
+            out.append(f"{self.results}/validation/{verdict}")
         return out + self.family_targets(runs, whole)
 
     def family_targets(self, runs: Sequence[str], whole: bool = True) -> list[str]:
@@ -151,3 +266,35 @@ class Plan:
         elif self.family == "sequence":
             out += [f"{r}/{run}/sequence/decoding.json" for run in runs]
         return out
+
+
+def parse_batch_size(value: Any) -> int | None:
+    """The runs per batch of ``--config batch=N`` (N >= 1; ``off`` or 0: none).
+
+    Raises:
+        ConfigError: anything else, naming the key.
+    """
+    from spikeflow.config import ConfigError
+
+    text = str(value).strip()
+    if text.lower() in ("off", "0", "none", "null", "false", ""):
+        return None
+    if not re.fullmatch(r"[0-9]+", text):
+        raise ConfigError(
+            f"config key '{BATCH_KEY}' is {value!r}; give the number of runs per batch (e.g. --config batch=20) or off"
+        )
+    return int(text)
+
+
+# ------------------------------------------------------------------------------ run configs
+def resolved_run_yaml(config: Mapping[str, Any], run_id: str | None = None) -> str:
+    """One run's resolved config as YAML text: what ``spikeflow resolve`` writes.
+
+    Args:
+        config: a study config mapping (also a run's resolved config, which resolves to itself).
+        run_id: the run of a swept study (None: its only run).
+
+    Raises:
+        ConfigError: an invalid config, or no ``run_id`` for a study with several runs.
+    """
+    return dump_yaml(simulation_part(load_study(config).select(run_id).config))

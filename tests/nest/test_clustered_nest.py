@@ -49,9 +49,9 @@ def test_unclustered_rates_match_mean_field(nest_module, tmp_path):
         simulated = _rate(data, [net.names[i] for i in idx], 200.0, 1700.0)
         assert simulated == pytest.approx(expected, rel=0.10), kind
     # and the attractor analysis finds no cluster state in this uniform asynchronous activity
-    from spikeflow.models.clustered.attractors import analyze_attractors
+    from spikeflow.tasks import attractors as attractors_task
 
-    summary = analyze_attractors(tmp_path / "run.h5", tmp_path / "att", figures=False,
+    summary = attractors_task.run(tmp_path / "run.h5", tmp_path / "att", figures=False,
                                  threshold_method="midpoint", min_contrast_hz=10.0)
     assert summary["mean_active_count"] == 0.0 and summary["n_transitions"] == 0
 
@@ -82,6 +82,20 @@ def test_meanfield_verdict_of_a_real_run(nest_module, tmp_path):
     potentiated.metadata["config"]["params"] = {"preset": "vnm", "potentiate": True}
     with pytest.raises(ValueError, match="needs J\\+ = 1"):
         meanfield_verdict(potentiated)
+    # the command the workflow's analyze_meanfield_verdict rule runs: verdict, rule and provenance
+    import json
+
+    from spikeflow.cli import main
+
+    out = tmp_path / "validation"
+    assert main(["analyze", "meanfield-verdict", str(tmp_path / "jplus1.h5"), "--out-dir", str(out)]) == 0
+    document = json.loads((out / "verdict.json").read_text())
+    assert document["verdict"] == "PASS" and document["n_runs"] == 1
+    assert document["runs"][0]["types"]["E"]["simulated_hz"] == pytest.approx(good["types"]["E"]["simulated_hz"])
+    assert document["provenance"]["runs"][0]["nest_version"] == nest_module.__version__
+    text = (out / "verdict.txt").read_text()
+    assert text.startswith("mean-field validation") or "PASS" in text.splitlines()[0]
+    assert "provenance: 1 runs:" in text
 
 
 def test_connectivity_has_the_configured_indegrees(nest_module, tmp_path):
@@ -147,12 +161,12 @@ def test_static_threshold_perturbation_is_applied_in_nest(nest_module):
 def test_visited_state_sizes_are_stable_mean_field_states(nest_module, tmp_path):
     """Toolkit defaults (J+ 16.85, arousal 0.3): the numbers of co-active E clusters the simulation
     spends most time in are numbers of co-active clusters of stable mean-field fixed points."""
-    from spikeflow.models.clustered.attractors import analyze_attractors
+    from spikeflow.tasks import attractors as attractors_task
     from spikeflow.meanfield import find_fixed_points, stability
 
     params = {"preset": "vnm"}
     _run(tmp_path, params, t_presim=300.0, t_sim=2000.0, name="vnm")
-    summary = analyze_attractors(tmp_path / "vnm.h5", tmp_path / "att", figures=False,
+    summary = attractors_task.run(tmp_path / "vnm.h5", tmp_path / "att", figures=False,
                                  threshold_method="midpoint", min_contrast_hz=10.0)
     k_time = dict(enumerate(summary["k_active_fraction"]))
     visited = [k for k, frac in k_time.items() if frac >= 0.2]

@@ -38,8 +38,8 @@ def _training_run(tmp_path, threads):
 @pytest.mark.nest
 @pytest.mark.parametrize("family", ["sequence", "training"])
 def test_scaling_and_memory_tables_of_every_family(family, wta_nest, tmp_path):
-    from spikeflow.analysis.memory import analyze_memory
-    from spikeflow.analysis.scaling import analyze_scaling
+    from spikeflow.tasks import memory as memory_task
+    from spikeflow.tasks import scaling as scaling_task
 
     make = _sequence_run if family == "sequence" else _training_run
     files = [make(tmp_path, threads) for threads in (1, 2)]
@@ -54,10 +54,10 @@ def test_scaling_and_memory_tables_of_every_family(family, wta_nest, tmp_path):
         costs = run_costs(meta)
         assert costs["wall_simulate_s"] > 0 and math.isfinite(costs["real_time_factor"])
         assert costs["n_connections"] > 0
-    scaling = analyze_scaling(files, tmp_path / "scaling")
+    scaling = scaling_task.run(files, tmp_path / "scaling")
     if family == "sequence":  # one network on 1 and 2 VPs (training's Bernoulli draws depend on the VPs)
         assert scaling["series"] == "strong", scaling["reason"]
     rows = list(csv.DictReader(open(tmp_path / "scaling" / "scaling.csv")))
     assert [int(r["vps"]) for r in rows] == [1, 2] and all(float(r["wall_simulate_s"]) > 0 for r in rows)
-    memory = analyze_memory(files, tmp_path / "memory")
+    memory = memory_task.run(files, tmp_path / "memory")
     assert len(memory["runs"]) == 2 and all(r["peak_rss_mb_max"] > 0 for r in memory["runs"]), memory["runs"]

@@ -22,7 +22,7 @@ def test_trained_network_decodes_the_pattern_and_untrained_does_not(nest_module,
     cfg.write_text(yaml.safe_dump(run.config))
     spikes = tmp_path / "spikes.h5"
     subprocess.run(["spikeflow", "sequence", "--config", str(cfg), "--out", str(spikes)], check=True, capture_output=True)
-    subprocess.run(["spikeflow", "sequence-analyze", "--spikes", str(spikes), "--out-dir", str(tmp_path / "seq")],
+    subprocess.run(["spikeflow", "analyze", "sequence", str(spikes), "--out-dir", str(tmp_path / "seq")],
                    check=True, capture_output=True)
     decoding = json.loads((tmp_path / "seq" / "decoding.json").read_text())
     before, after = decoding["test_before"], decoding["test_after"]

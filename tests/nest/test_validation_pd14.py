@@ -14,7 +14,9 @@ import pytest
 
 from spikeflow.analysis import validation as v
 from spikeflow.config import resolve_run
+from spikeflow.io.references import load_reference
 from spikeflow.io.spikes import read_spikes
+from spikeflow.tasks import validate as validate_task
 
 pytestmark = pytest.mark.slow
 
@@ -45,28 +47,28 @@ def runs(nest_module, tmp_path_factory):
 
 
 def test_reference_seeds_are_disjoint_from_the_candidates():
-    ref = v.load_reference(REFERENCE)
+    ref = load_reference(REFERENCE)
     assert len(ref.seeds) >= 5
     assert not {55, 56, 57} & set(ref.seeds)
     assert ref.window_ms == (500.0, 1500.0)
 
 
 def test_spikeflow_passes_against_the_reference_implementation(runs):
-    doc = v.analyze_validate(runs["own"], REFERENCE, runs["dir"] / "own")
+    doc = validate_task.run(runs["own"], REFERENCE, runs["dir"] / "own")
     assert doc["verdict"] == "PASS", doc["summary"]
     assert doc["n_fail"] == 0 and doc["n_pass"] >= 20  # of 24 cells; the rest undetermined at most
     assert (runs["dir"] / "own" / "validation.png").exists()
 
 
 def test_changed_g_fails(runs):
-    doc = v.analyze_validate(runs["g3"], REFERENCE, runs["dir"] / "g3", figures=False)
+    doc = validate_task.run(runs["g3"], REFERENCE, runs["dir"] / "g3", figures=False)
     assert doc["verdict"] == "FAIL", doc["summary"]
     failed_rates = [f for f in doc["failed"] if f.endswith("/rate")]
     assert len(failed_rates) >= 4, doc["failed"]
 
 
 def test_equal_seed_is_refused(runs):
-    ref = v.load_reference(REFERENCE)
+    ref = load_reference(REFERENCE)
     cand = v.ensemble_from_spikes([read_spikes(runs["own"][0])], window_length_ms=1000.0)
     cand.seeds = [ref.seeds[0]]
     with pytest.raises(ValueError, match="prove nothing"):

@@ -18,7 +18,10 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter1d
 
+from spikeflow.io.attractors import read_attractors, write_attractors
 from spikeflow.models.clustered import attractors as at
+from spikeflow.tasks import attractors as attractors_task
+from spikeflow.io.tables import to_json_value
 from spikeflow.io.spikes import PopulationSpikes, SpikeData, read_spikes, write_spikes
 from tests.unit.synthetic_runs import PNG_MAGIC, strict_json
 
@@ -335,8 +338,8 @@ def test_all_populations_and_names(planted_data):
 
 def test_save_load_roundtrip(planted_data, tmp_path):
     result = at.compute_attractors(planted_data, spikes_file="spikes.h5")
-    path = result.save(tmp_path / "attractors.h5")
-    loaded = at.AttractorAnalysis.load(path)
+    path = write_attractors(result, tmp_path / "attractors.h5")
+    loaded = read_attractors(path)
     assert loaded.populations == result.populations
     for name in ("population_sizes", "times_ms", "rates_hz", "thresholds_hz", "active"):
         np.testing.assert_array_equal(getattr(loaded, name), getattr(result, name))
@@ -352,11 +355,12 @@ def test_save_load_roundtrip(planted_data, tmp_path):
     assert json.dumps(loaded.summary()) == json.dumps(result.summary())
 
 
-def test_analyze_attractors_writes_its_files(planted_file, tmp_path):
-    summary = at.analyze_attractors(planted_file, tmp_path, threshold_method="midpoint")
-    names = {"attractors.h5", "attractors.json", "states.csv", *at.FIGURES}
+def test_attractors_task_writes_its_files(planted_file, tmp_path):
+    summary = attractors_task.run(planted_file, tmp_path, threshold_method="midpoint")
+    names = {"attractors.h5", "attractors.json", "states.csv", *attractors_task.FIGURES}
+    assert names == set(attractors_task.OUTPUTS.values())
     assert names <= {p.name for p in tmp_path.iterdir()}
-    for figure in at.FIGURES:
+    for figure in attractors_task.FIGURES:
         data = (tmp_path / figure).read_bytes()
         assert data.startswith(PNG_MAGIC) and len(data) > 5000
     document = strict_json(tmp_path / "attractors.json")
@@ -367,7 +371,7 @@ def test_analyze_attractors_writes_its_files(planted_file, tmp_path):
     lines = (tmp_path / "states.csv").read_text().splitlines()
     assert lines[0].split(",") == at.STATE_COLUMNS and len(lines) == 7
     assert lines[1].startswith("0,E0+E1+E2,3,2,")
-    loaded = at.AttractorAnalysis.load(tmp_path / "attractors.h5")
+    loaded = read_attractors(tmp_path / "attractors.h5")
     assert loaded.summary()["n_transitions"] == 7
     text = at.format_summary(document)
     assert "states 6" in text and "transitions 7 (3.50/s" in text and "E0+E1+E2" in text
@@ -375,6 +379,12 @@ def test_analyze_attractors_writes_its_files(planted_file, tmp_path):
 
 # ------------------------------------------------------------------------------------------
 # study summary
+
+
+def _summarize(paths, **options):
+    """summarize_attractors over the documents in ``paths`` (named by their files)."""
+    docs = [json.loads(p.read_text()) for p in paths]
+    return at.summarize_attractors(docs, sources=[str(p) for p in paths], **options)
 
 
 def _fake_run(tmp_path, template, name, j_plus, seed, **metrics):
@@ -408,7 +418,7 @@ def test_summary_groups_sweep_values_over_repeats(planted_data, tmp_path):
                                       "k_active_fraction": [0.3, 0.7]}),
     ]
     paths = [_fake_run(tmp_path, template, name, j, seed, **m) for name, j, seed, m in runs]
-    summary = at.summarize_attractors(paths, group_by="params.j_potentiated")
+    summary = _summarize(paths, group_by="params.j_potentiated")
     assert summary["group_by"] == "params.j_potentiated" and summary["x_element"] == 0
     assert [g["label"] for g in summary["groups"]] == ["[4.0,1.0]", "[8.0,1.0]"]
     low, high = summary["groups"]
@@ -422,18 +432,23 @@ def test_summary_groups_sweep_values_over_repeats(planted_data, tmp_path):
     np.testing.assert_allclose(high["k_active_fraction_sd"], np.std([[0, 1, 0], [0.1, 0.3, 0.6]], axis=0, ddof=1))
 
     # inferred key: the runs differ only in the seed and J+
-    assert at.summarize_attractors(paths, group_by="")["group_by"] == "params.j_potentiated"
+    assert _summarize(paths, group_by="")["group_by"] == "params.j_potentiated"
     # a list element as the key
-    by_element = at.summarize_attractors(paths, group_by="config.params.j_potentiated.0")
+    by_element = _summarize(paths, group_by="config.params.j_potentiated.0")
     assert [g["label"] for g in by_element["groups"]] == ["4.0", "8.0"] and by_element["x_element"] is None
     # a scalar key gives numeric x directly; one run per group gives NaN SDs
-    single = at.summarize_attractors(paths[:1], group_by="simulation.seed")
+    single = _summarize(paths[:1], group_by="simulation.seed")
     assert single["groups"][0]["x"] == 1.0 and math.isnan(single["groups"][0]["n_states_sd"])
 
     out = tmp_path / "summary"
-    written = at.write_summary(summary, out)
-    assert {p.name for p in written} == {"summary.csv", "summary.json", at.SUMMARY_FIGURE}
-    assert (out / at.SUMMARY_FIGURE).read_bytes().startswith(PNG_MAGIC)
+    written = attractors_task.summary(paths, out, group_by="params.j_potentiated")
+    provenance = written.pop("provenance")  # the study summary records what made it and its runs
+    assert [r["run_id"] for r in provenance["runs"]] == [json.loads(p.read_text())["run_id"] for p in paths]
+    assert provenance["analysis"]["spikeflow"]["version"]
+    assert written == json.loads(json.dumps(to_json_value(summary)))
+    assert {p.name for p in out.iterdir()} == {"summary.csv", "summary.json", "metastability.png"}
+    assert set(attractors_task.SUMMARY_OUTPUTS.values()) == {p.name for p in out.iterdir()}
+    assert (out / "metastability.png").read_bytes().startswith(PNG_MAGIC)
     lines = (out / "summary.csv").read_text().splitlines()
     header = lines[0].split(",")
     assert header[:5] == ["group", "x", "n_runs", "n_states", "n_states_sd"]
@@ -447,14 +462,15 @@ def test_summary_errors(planted_data, tmp_path):
     a = _fake_run(tmp_path, template, "a", [4.0, 1.0], 1)
     b = _fake_run(tmp_path, template, "b", [8.0, 2.0], 2)
     with pytest.raises(ValueError, match="no 'params.j_plus'"):
-        at.summarize_attractors([a, b], group_by="params.j_plus")
+        _summarize([a, b], group_by="params.j_plus")
     doc = json.loads(b.read_text())
     doc["config"]["params"]["other"] = 1
     b.write_text(json.dumps(doc))
     with pytest.raises(ValueError, match="several config keys"):
-        at.summarize_attractors([a, b], group_by="")
+        _summarize([a, b], group_by="")
     with pytest.raises(FileNotFoundError):
-        at.summarize_attractors([tmp_path / "missing.json"], group_by="x")
+        attractors_task.summary([tmp_path / "missing.json"], tmp_path / "out", group_by="x")
+    assert not (tmp_path / "out").exists()
 
 
 # ------------------------------------------------------------------------------------------
@@ -478,7 +494,7 @@ def test_summary_errors(planted_data, tmp_path):
 )
 def test_bad_options_give_one_sentence(planted_file, tmp_path, options, message):
     with pytest.raises(ValueError, match=message) as err:
-        at.analyze_attractors(planted_file, tmp_path, figures=False, **options)
+        attractors_task.run(planted_file, tmp_path, figures=False, **options)
     assert "\n" not in str(err.value)
     assert not (tmp_path / "attractors.json").exists()
 
@@ -492,11 +508,11 @@ def test_e_clusters_need_the_cluster_metadata(tmp_path):
     assert "\n" not in str(err.value)
 
 
-def test_analyze_attractor_summary_and_text(planted_data, tmp_path):
+def test_attractor_summary_task_and_text(planted_data, tmp_path):
     template = at.compute_attractors(planted_data, threshold_method="midpoint").summary()
     paths = [_fake_run(tmp_path, template, f"r{i}", [j, 1.0], i, n_states=n)
              for i, (j, n) in enumerate([(4.0, 10), (4.0, 12), (6.0, 3)])]
-    summary = at.analyze_attractor_summary(paths, tmp_path / "out", group_by="params.j_potentiated")
+    summary = attractors_task.summary(paths, tmp_path / "out", group_by="params.j_potentiated")
     assert (tmp_path / "out" / "summary.json").is_file()
     assert summary["groups"][0]["n_states_sd"] == pytest.approx(math.sqrt(2.0))
     assert summary["groups"][1]["n_states_sd"] is None  # one run: undefined, null in JSON

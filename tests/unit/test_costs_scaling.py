@@ -11,16 +11,17 @@ import pytest
 from spikeflow.analysis.costs import reduce_timer, run_costs
 from spikeflow.analysis.scaling import (
     COLUMNS,
-    analyze_scaling,
     classify_series,
     group_repeats,
     scaling_table,
     strong_scaling,
     weak_scaling,
 )
+from spikeflow.tasks import scaling as scaling_task
 from tests.unit.synthetic_runs import PNG_MAGIC, strict_json, write_runs
 
 FIGURES = ("scaling_phases.png", "scaling_rtf.png", "scaling_efficiency.png")
+assert set(FIGURES) | {"scaling.csv", "scaling.json"} == set(scaling_task.OUTPUTS.values())
 
 
 def make_metadata(
@@ -298,7 +299,7 @@ def _check_figures(out):
         assert data.startswith(PNG_MAGIC) and len(data) > 5000, name
 
 
-def test_analyze_scaling_end_to_end(tmp_path):
+def test_scaling_task_end_to_end(tmp_path):
     kernel = [{"time_update": [0.2, 0.4], "time_simulate": 1.0}]
     metas = []
     for ranks, threads in SPLITS[:3]:
@@ -314,7 +315,7 @@ def test_analyze_scaling_end_to_end(tmp_path):
     metas.append(make_metadata("r2t4s1", ranks=2, threads=4, simulate_s=amdahl(8), kernel=kernel * 2))
     paths = write_runs(tmp_path / "runs", metas)
     out = tmp_path / "scaling"
-    document = analyze_scaling(paths, out)
+    document = scaling_task.run(paths, out)
     assert document["series"] == "strong"
 
     data = strict_json(out / "scaling.json")
@@ -338,9 +339,9 @@ def test_analyze_scaling_end_to_end(tmp_path):
     assert not list(out.glob(".*tmp*"))
 
 
-def test_analyze_scaling_single_run(tmp_path):
+def test_scaling_task_single_run(tmp_path):
     paths = write_runs(tmp_path, [make_metadata("only")])
-    document = analyze_scaling(paths, tmp_path / "out")
+    document = scaling_task.run(paths, tmp_path / "out")
     assert document["series"] == "none"
     data = strict_json(tmp_path / "out" / "scaling.json")
     (row,) = data["rows"]
@@ -348,13 +349,35 @@ def test_analyze_scaling_single_run(tmp_path):
     _check_figures(tmp_path / "out")
 
 
-def test_analyze_scaling_weak(tmp_path):
+def test_scaling_task_weak(tmp_path):
     metas = [
         make_metadata(f"w{r * t}", n_neurons=1000 * r * t, n_connections=100_000 * r * t, ranks=r, threads=t,
                       simulate_s=5.0 * (1 + 0.05 * math.log2(r * t)))
         for r, t in SPLITS
     ]
-    document = analyze_scaling(write_runs(tmp_path, metas), tmp_path / "out")
+    document = scaling_task.run(write_runs(tmp_path, metas), tmp_path / "out")
     assert document["series"] == "weak"
     assert [r["efficiency"] for r in document["rows"]] == pytest.approx([1 / (1 + 0.05 * k) for k in range(4)])
     _check_figures(tmp_path / "out")
+
+
+def test_scaling_document_is_what_the_task_writes(tmp_path):
+    """The pure table and document (no files) are what the task writes; no input, no output folder."""
+    from spikeflow.analysis.scaling import scaling_csv, scaling_document
+    from spikeflow.io.spikes import read_metadata
+    from spikeflow.io.tables import rows_to_csv, to_json_value
+
+    metas = [make_metadata(f"r{r}t{t}", ranks=r, threads=t, simulate_s=amdahl(r * t)) for r, t in SPLITS[:2]]
+    paths = write_runs(tmp_path / "runs", metas)
+    document = scaling_task.run(paths, tmp_path / "out")
+    records = [run_costs(read_metadata(p)) for p in paths]  # the metadata as the files hold it
+    table = scaling_table(records)
+    written = strict_json(tmp_path / "out" / "scaling.json")
+    assert to_json_value(document) == written
+    provenance = written.pop("provenance")  # the study summary records what made it and its runs
+    assert [r["path"] for r in provenance["runs"]] == [str(p) for p in paths]
+    assert to_json_value(scaling_document(table, records, paths)) == written
+    assert rows_to_csv(*scaling_csv(table["rows"])) == (tmp_path / "out" / "scaling.csv").read_text()
+    with pytest.raises(ValueError, match="at least one spikes file"):
+        scaling_task.run([], tmp_path / "none")
+    assert not (tmp_path / "none").exists()

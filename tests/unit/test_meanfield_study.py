@@ -1,5 +1,5 @@
-"""Tests of the mean-field study of clustered networks (spikeflow.meanfield.study, .cli) and its
-figures, against the corrected fixed-point classification of the reference doc
+"""Tests of the mean-field study of clustered networks (spikeflow.meanfield.study, its task
+spikeflow.tasks.meanfield and ``spikeflow analyze meanfield``) and its figures, against the corrected fixed-point classification of the reference doc
 (clustered-meanfield.md section 3). Units: Hz; eigenvalues in 1/tau."""
 
 from __future__ import annotations
@@ -14,14 +14,16 @@ import pytest
 
 from spikeflow.config import ConfigError
 from spikeflow.meanfield import rate_map, stability
-from spikeflow.meanfield.cli import add_meanfield_parser, meanfield_options
 from spikeflow.meanfield.study import (
     classify_fixed_point,
+    fixed_point_table,
     format_meanfield,
+    meanfield_document,
     meanfield_study,
     pattern_starts,
-    write_meanfield,
 )
+from spikeflow.tasks import meanfield as meanfield_task
+from spikeflow.tasks.cli import add_analyze_parser, meanfield_given
 from spikeflow.models.clustered.params import derive, resolve_params
 from tests.unit.test_landscape import TWO_CLUSTER
 
@@ -215,8 +217,21 @@ def test_bad_arguments():
 # ------------------------------------------------------------------ output
 
 
+def _write(result, out):
+    """The tables of a study, as the task writes them (no figures)."""
+    from spikeflow.io.meanfield import write_meanfield_h5
+    from spikeflow.io.tables import write_csv, write_json
+
+    names = meanfield_task.OUTPUTS
+    return {
+        "json": write_json(out / names["json"], meanfield_document(result)),
+        "csv": write_csv(out / names["table"], *fixed_point_table(result)),
+        "h5": write_meanfield_h5(result, out / names["h5"]),
+    }
+
+
 def test_write_and_format(two, tmp_path):
-    paths = write_meanfield(two, tmp_path)
+    paths = _write(two, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fixed_points.csv", "meanfield.h5", "meanfield.json"]
     doc = json.loads(paths["json"].read_text())
     assert doc["n_fixed_points"] == 3 and doc["n_states"] == 2
@@ -236,7 +251,7 @@ def test_write_and_format(two, tmp_path):
 def test_figures(two, tmp_path):
     from spikeflow.plots.meanfield import plot_meanfield
 
-    paths = plot_meanfield(two, tmp_path)
+    paths = plot_meanfield(two, {name: tmp_path / f"{name}.png" for name in meanfield_task.FIGURES})
     assert set(paths) == {"states", "spectra", "landscape"}
     for p in paths.values():
         assert p.stat().st_size > 10_000
@@ -254,10 +269,24 @@ def test_one_population_landscape_figure(tmp_path):
 # ------------------------------------------------------------------ command line
 
 
+class _Parser:
+    """``spikeflow analyze`` as a parser: ``parse_args(["meanfield", ...])`` parses ``analyze meanfield ...``."""
+
+    def __init__(self):
+        self.parser = argparse.ArgumentParser(prog="spikeflow")
+        add_analyze_parser(self.parser.add_subparsers(dest="command"))
+
+    def parse_args(self, argv):
+        return self.parser.parse_args(["analyze", *argv])
+
+
 def _parser():
-    parser = argparse.ArgumentParser(prog="spikeflow")
-    add_meanfield_parser(parser.add_subparsers(dest="command"))
-    return parser
+    return _Parser()
+
+
+def meanfield_options(section, args):
+    """The task's options from a parsed ``analyze meanfield`` command line, as its handler passes them."""
+    return meanfield_task.study_options(section, **meanfield_given(args))
 
 
 def test_options_default_from_config_and_command_line_wins():

@@ -18,8 +18,8 @@ from spikeflow.analysis.memory import (
     MemoryModel,
     ResourceModel,
     RuntimeModel,
-    analyze_memory,
     calibrate_memory_model,
+    memory_analysis,
     fit_memory_model,
     fit_resource_model,
     fit_runtime_model,
@@ -29,6 +29,7 @@ from spikeflow.analysis.memory import (
     pd14_size,
     prediction_markdown,
 )
+from spikeflow.tasks import memory as memory_task
 from tests.unit.synthetic_runs import PNG_MAGIC, strict_json, write_runs
 
 # true model: 300 MB + 2 kB per neuron + 48 B per connection (per rank)
@@ -171,7 +172,7 @@ def test_pd14_prediction_table():
     assert "| – |" in lines[3]  # no measurement at 0.2
 
 
-def test_analyze_memory_pd14_end_to_end(tmp_path):
+def test_memory_task_pd14_end_to_end(tmp_path):
     metas = []
     for scale in (0.02, 0.05, 0.1):
         n, k = pd14_size(scale)
@@ -181,7 +182,7 @@ def test_analyze_memory_pd14_end_to_end(tmp_path):
     metas.append(make_metadata("pd14-0.05-2ranks", n, k, ranks=2, model="pd14",
                                params={"N_scaling": 0.05, "K_scaling": 0.05, "bg_input": "poisson"}))
     out = tmp_path / "memory"
-    document = analyze_memory(write_runs(tmp_path / "runs", metas), out)
+    document = memory_task.run(write_runs(tmp_path / "runs", metas), out)
 
     model = MemoryModel.from_dict(strict_json(out / "memory_model.json"))
     assert model.base_mb == pytest.approx(A, rel=1e-6)
@@ -210,10 +211,10 @@ def test_analyze_memory_pd14_end_to_end(tmp_path):
     assert png.startswith(PNG_MAGIC) and len(png) > 5000
 
 
-def test_analyze_memory_without_enough_sizes(tmp_path):
+def test_memory_task_without_enough_sizes(tmp_path):
     metas = [make_metadata("a", *SIZES[0]), make_metadata("b", *SIZES[1])]
     out = tmp_path / "memory"
-    document = analyze_memory(write_runs(tmp_path, metas), out, predict=[{"n_neurons": 100, "n_connections": 10_000}])
+    document = memory_task.run(write_runs(tmp_path, metas), out, predict=[{"n_neurons": 100, "n_connections": 10_000}])
     assert document["model"] is None and "at least 3 different sizes" in document["model_error"]
     saved = strict_json(out / "memory_model.json")
     assert saved["fitted"] is False and "at least 3" in saved["error"]
@@ -260,7 +261,7 @@ def family_metas():
 
 def test_fit_records_the_nest_build_and_machine(tmp_path):
     out = tmp_path / "memory"
-    analyze_memory(write_runs(tmp_path / "runs", family_metas()), out, predict=[])
+    memory_task.run(write_runs(tmp_path / "runs", family_metas()), out, predict=[])
     saved = strict_json(out / "memory_model.json")
     assert saved["format"] == 2
     fitted_on = saved["fitted_on"]
@@ -314,3 +315,22 @@ def test_runtime_model_recovers_its_coefficients():
     assert RuntimeModel.from_dict(model.to_dict()) == model
     with pytest.raises(ValueError, match="at least 2 sizes"):
         fit_runtime_model(records[:1])
+
+
+def test_memory_analysis_is_pure_and_the_figure_takes_its_result(tmp_path):
+    """memory_analysis works on metadata in memory; the figure is drawn from its result."""
+    from spikeflow.plots.memory import plot_memory
+
+    metas = [make_metadata(f"r{i}", n, k) for i, (n, k) in enumerate(SIZES)]
+    result = memory_analysis(metas, predict=[{"n_neurons": 100, "n_connections": 10_000}])
+    assert result.error is None and result.model.base_mb == pytest.approx(A, rel=1e-6)
+    assert len(result.per_rank) == len(SIZES) * 5 and len(result.prediction) == 1
+    assert result.document(["a.h5"])["spikes_files"] == ["a.h5"]
+    assert result.model_document()["format"] == 2
+    failed = memory_analysis(metas[:2], predict=[])
+    assert failed.model is None and failed.model_document() == {"fitted": False, "error": failed.error}
+    for res, name in ((result, "fit.png"), (failed, "none.png")):
+        assert plot_memory(res, tmp_path / name).read_bytes().startswith(PNG_MAGIC)
+    assert not [p for p in tmp_path.iterdir() if p.suffix != ".png"]
+    assert set(memory_task.OUTPUTS.values()) == {"memory.json", "memory_model.json", "memory.csv",
+                                                  "memory_prediction.csv", "memory.png"}

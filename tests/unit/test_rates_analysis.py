@@ -1,4 +1,5 @@
-"""The rates analysis end to end on synthetic spikes files (no NEST)."""
+"""The rates analysis (spikeflow.analysis.rates) and its task (spikeflow.tasks.rates) end to end on
+synthetic spikes files (no NEST)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ import numpy as np
 import pytest
 
 from spikeflow.analysis import rates as rates_analysis
-from spikeflow.analysis.rates import COLUMNS, analyze_rates, format_table, population_table
+from spikeflow.analysis.rates import COLUMNS, format_table, population_table
 from spikeflow.io.spikes import PopulationSpikes, read_spikes, write_spikes
 from spikeflow.plots import rates as plots
+from spikeflow.tasks import rates as rates_task
 
 T_PRESIM, T_SIM = 500.0, 2000.0
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 FIGURES = ["raster.png", "rate_boxplot.png", "rates_vs_reference.png"]
+assert set(FIGURES) | {"rates.csv", "rates.json"} == set(rates_task.OUTPUTS.values())  # the names the task writes
 
 
 def poisson(rng, n, rate_hz, t0, t1):
@@ -65,7 +68,7 @@ def spikes_file(tmp_path_factory):
 @pytest.fixture(scope="module")
 def analysed(spikes_file, tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("analysis") / "rates"  # does not exist yet
-    rows = analyze_rates(spikes_file, out_dir)
+    rows = rates_task.run(spikes_file, out_dir)
     return out_dir, rows
 
 
@@ -105,7 +108,7 @@ def test_presimulation_is_excluded(spikes_file):
     data = read_spikes(spikes_file)
     rows = by_name(population_table(data))
     pop = data.populations["L4E"]
-    after = int(np.sum(pop.times >= T_PRESIM))
+    after = int(np.sum(pop.times > T_PRESIM))  # NEST's window (t_presim, t_stop]
     assert rows["L4E"]["n_spikes"] == after < pop.n_spikes
     assert rows["L4E"]["mean_rate_hz"] == pytest.approx(after / (200 * T_SIM / 1000.0))
     # over the whole run the bursts count and the silent population wakes up
@@ -125,7 +128,7 @@ def test_thresholds_and_seed_are_options(spikes_file):
     assert a[0]["n_corr_pairs"] == 45
 
 
-def test_analyze_rates_writes_outputs(analysed):
+def test_rates_task_writes_outputs(analysed):
     out_dir, rows = analysed
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(
         ["rates.csv", "rates.json", *FIGURES]
@@ -155,6 +158,21 @@ def test_analyze_rates_writes_outputs(analysed):
         assert content.startswith(PNG_MAGIC) and len(content) > 10_000, name
 
 
+def test_rates_analysis_is_the_task_without_files(spikes_file, analysed):
+    """The pure analysis gives what the task writes; it reads and writes nothing itself."""
+    out_dir, rows = analysed
+    data = read_spikes(spikes_file)
+    result = rates_analysis.rates_analysis(data)
+    as_json = rates_analysis.to_json_value
+    assert as_json(result.rows) == as_json(rows)
+    written = json.loads((out_dir / "rates.json").read_text())
+    assert json.loads(json.dumps(as_json(result.document(str(spikes_file))))) == written
+    assert {name: r.size for name, r in result.rates_hz.items()} == {"L4E": 200, "L4I": 50, "L5E": 100, "L5I": 50}
+    assert result.window_ms == (T_PRESIM, T_PRESIM + T_SIM) and "t_start" not in result.options
+    with pytest.raises(TypeError, match="'bin_width'"):
+        rates_analysis.rates_analysis(data, bin_width=1.0)
+
+
 def test_format_table_warns_about_flags(analysed):
     _, rows = analysed
     text = format_table(rows)
@@ -175,7 +193,7 @@ def test_failed_analysis_leaves_no_finished_outputs(spikes_file, tmp_path, monke
 
     monkeypatch.setattr(plots, "rates_vs_reference", broken)
     with pytest.raises(RuntimeError):
-        analyze_rates(spikes_file, tmp_path / "out")
+        rates_task.run(spikes_file, tmp_path / "out")
     assert not (tmp_path / "out" / "rates.json").exists()
     assert not (tmp_path / "out" / "rates.csv").exists()
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]

@@ -37,4 +37,10 @@ def test_cli_parsers_register():
     assert args.force and callable(args.func)
     args = parser.parse_args(["sequence", "--config", "c.yaml", "--out", "o.h5"])
     assert str(args.out) == "o.h5"
-    assert parser.parse_args(["sequence-analyze", "--spikes", "s.h5", "--out-dir", "d"]).func
+    # its analysis is `spikeflow analyze sequence` (the old `sequence-analyze --spikes` spelling is gone)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["sequence-analyze", "--spikes", "s.h5", "--out-dir", "d"])
+    from spikeflow.cli import _parser
+
+    args = _parser().parse_args(["analyze", "sequence", "s.h5", "--out-dir", "d", "--side", "x.npz"])
+    assert callable(args.func) and str(args.side) == "x.npz"

@@ -9,7 +9,10 @@ import pytest
 from scipy.stats import ks_2samp
 
 from spikeflow.analysis import validation as v
+from spikeflow.io import references
 from spikeflow.io.spikes import PopulationSpikes, write_spikes
+from spikeflow.tasks import meanfield_verdict as verdict_task
+from spikeflow.tasks import validate as validate_task
 
 from .synthetic_runs import PNG_MAGIC, strict_json
 
@@ -144,8 +147,8 @@ def test_summary_line(reference):
 
 # --------------------------------------------------------------------------- files
 def test_reference_round_trip(tmp_path, reference):
-    npz, js = v.save_reference(tmp_path / "ref_microcircuit.npz", reference)
-    back = v.load_reference(npz)
+    npz, js = references.save_reference(tmp_path / "ref_microcircuit.npz", reference)
+    back = references.load_reference(npz)
     assert back.seeds == reference.seeds and back.window_ms == reference.window_ms
     for pop in reference.populations:
         for a, b in zip(reference.stats["rate"][pop], back.stats["rate"][pop]):
@@ -154,15 +157,15 @@ def test_reference_round_trip(tmp_path, reference):
             np.testing.assert_allclose(a, b, atol=2e-3, rtol=1e-3)  # float16
     assert json.loads(js.read_text())["seeds"] == reference.seeds
     with pytest.raises(ValueError, match="unknown reference"):
-        v.reference_path("no_such_reference")
+        references.reference_path("no_such_reference")
 
 
 def test_shipped_references_load():
-    shipped = sorted(v._data_dir().glob("*.npz"))
+    shipped = sorted(references.SHIPPED_DIR.glob("*.npz"))
     if not shipped:
         pytest.skip("no shipped reference yet: run bench/make_validation_reference.py")
     for path in shipped:
-        ref = v.load_reference(path.stem.replace("_microcircuit", ""))
+        ref = references.load_reference(path.stem.replace("_microcircuit", ""))
         assert len(ref.seeds) >= 5 and ref.populations[0] == "L23E"
         assert path.stat().st_size < 500_000
         assert ref.info["nest_version"] and ref.info["implementation"].startswith("microcircuit")
@@ -176,10 +179,10 @@ def _write_run(path, seed, **kw):
     return write_spikes(path, pops, meta)
 
 
-def test_analyze_validate_writes_table_json_figure(tmp_path, reference):
-    ref_path, _ = v.save_reference(tmp_path / "ref.npz", reference)
+def test_validate_task_writes_table_json_figure(tmp_path, reference):
+    ref_path, _ = references.save_reference(tmp_path / "ref.npz", reference)
     files = [_write_run(tmp_path / f"s{s}.h5", s) for s in (1, 2)]
-    doc = v.analyze_validate(files, ref_path, tmp_path / "out")
+    doc = validate_task.run(files, ref_path, tmp_path / "out")
     assert doc["verdict"] == "PASS"
     assert (tmp_path / "out" / "validation.png").read_bytes()[:8] == PNG_MAGIC
     saved = strict_json(tmp_path / "out" / "validation.json")
@@ -191,7 +194,7 @@ def test_analyze_validate_writes_table_json_figure(tmp_path, reference):
     assert (tmp_path / "out" / "validation.txt").read_text().splitlines()[0] == doc["summary"]
 
     bad = [_write_run(tmp_path / f"b{s}.h5", s, rate_scale=0.6) for s in (1, 2)]
-    doc = v.analyze_validate(bad, ref_path, tmp_path / "bad")
+    doc = validate_task.run(bad, ref_path, tmp_path / "bad")
     assert doc["verdict"] == "FAIL" and "A/rate" in doc["summary"]
     assert (tmp_path / "bad" / "validation.png").read_bytes()[:8] == PNG_MAGIC
 
@@ -229,3 +232,62 @@ def test_meanfield_verdict_passes_at_the_fixed_point_and_fails_off_it():
     assert bad["verdict"] == "FAIL" and not bad["types"]["E"]["pass"]
     with pytest.raises(ValueError, match="J\\+ = 1"):
         v.meanfield_verdict(_clustered_data(1.0, params | {"potentiate": True}))
+
+
+def test_validate_runs_is_the_task_without_files(tmp_path, reference):
+    """validate_runs works on SpikeData and an Ensemble in memory: the document the task writes."""
+    from spikeflow.io.spikes import read_spikes
+
+    ref_path, _ = references.save_reference(tmp_path / "ref.npz", reference)
+    files = [_write_run(tmp_path / f"s{s}.h5", s) for s in (1, 2)]
+    written = validate_task.run(files, ref_path, tmp_path / "out", figures=False)
+    doc = v.validate_runs([read_spikes(f) for f in files], references.load_reference(ref_path), spikes_files=files)
+    provenance = written.pop("provenance")  # the study summary records what made it and its runs
+    assert [r["path"] for r in provenance["runs"]] == [str(f) for f in files]
+    assert json.dumps(doc, default=str) == json.dumps(written, default=str)
+    assert any(line.startswith("provenance: 2 runs:") for line in (tmp_path / "out" / "validation.txt").read_text().splitlines())
+    assert {p.name for p in (tmp_path / "out").iterdir()} == set(validate_task.OUTPUTS.values()) - {"validation.png"}
+    assert v.validation_text(doc).splitlines()[0] == doc["summary"]
+
+
+def _clustered_file(path, rate_factor, params):
+    data = _clustered_data(rate_factor, params)
+    data.metadata["run_id"] = path.stem
+    return write_spikes(path, list(data.populations.values()), data.metadata)
+
+
+def test_meanfield_verdict_task_writes_the_verdict_and_one_line(tmp_path):
+    params = {"preset": "vnm", "potentiate": False, "n_neurons": 400, "n_clusters": 4}
+    good = _clustered_file(tmp_path / "good.h5", 1.0, params)
+    bad = _clustered_file(tmp_path / "bad.h5", 1.3, params)
+    doc = verdict_task.run([good], tmp_path / "one")
+    assert doc["verdict"] == "PASS" and doc["n_runs"] == 1 and doc["runs"][0]["run_id"] == "good"
+    saved = strict_json(tmp_path / "one" / "verdict.json")
+    assert saved["verdict"] == "PASS" and saved["runs"][0]["spikes_file"] == str(good)
+    lines = (tmp_path / "one" / "verdict.txt").read_text().splitlines()
+    assert lines[0] == doc["summary"] and lines[0].startswith("mean-field validation: PASS") and lines[1].startswith("rule:")
+    both = verdict_task.run([good, bad], tmp_path / "two", tolerance=0.1)
+    assert both["verdict"] == "FAIL" and both["n_pass"] == 1
+    assert both["summary"].startswith("mean-field validation: FAIL - 1/2 runs within 10 %")
+    assert verdict_task.run([bad], tmp_path / "loose", tolerance=0.5)["verdict"] == "PASS"
+    for args, message in (([], "at least one spikes file"), ([good], "--tolerance must be > 0")):
+        with pytest.raises(ValueError, match=message):
+            verdict_task.run(args, tmp_path / "never", tolerance=0.0 if args else 0.1)
+    potentiated = _clustered_file(tmp_path / "pot.h5", 1.0, params | {"potentiate": True})
+    with pytest.raises(ValueError, match="J\\+ = 1"):
+        verdict_task.run([potentiated], tmp_path / "never")
+    assert not (tmp_path / "never").exists()
+
+
+def test_meanfield_verdict_command(tmp_path, capsys):
+    from spikeflow.cli import main
+
+    params = {"preset": "vnm", "potentiate": False, "n_neurons": 400, "n_clusters": 4}
+    bad = _clustered_file(tmp_path / "bad.h5", 1.3, params)
+    out = tmp_path / "verdict"
+    assert main(["analyze", "meanfield-verdict", str(bad), "--out-dir", str(out)]) == 0
+    assert capsys.readouterr().out.startswith("mean-field validation: FAIL")
+    assert main(["analyze", "meanfield-verdict", str(bad), "--out-dir", str(out), "--strict"]) == 1
+    assert main(["analyze", "meanfield-verdict", str(bad), "--out-dir", str(out), "--tolerance", "0.5", "--strict"]) == 0
+    assert main(["analyze", "meanfield-verdict", str(bad), "--out-dir", str(out), "--tolerance", "-1"]) == 2
+    assert "--tolerance must be > 0" in capsys.readouterr().err

@@ -30,3 +30,25 @@ def test_clustered_tiny_study_end_to_end(workdir):
     run_snakemake("--configfile", "workflow/config/clustered-tiny.yaml", "--report", "report.html", cwd=workdir)
     html = (workdir / "report.html").read_text()
     assert "cluster_rates.png" in html and "metastability.png" in html and "meanfield_states.png" in html
+
+
+def test_clustered_study_ends_in_its_mean_field_verdict(workdir):
+    """analysis.validate in a clustered study: the workflow judges every run at J+ = 1 against its
+    mean field, and the verdict carries the rule and the provenance of the runs."""
+    study = workdir / "verdict.yaml"
+    study.write_text(
+        "study: clustered-verdict\nmodel: clustered\n"
+        "params: {preset: vnm, potentiate: false}\n"
+        "simulation: {t_presim: 200.0, t_sim: 1500.0, threads: 2, seed: 1, progress_interval: 0}\n"
+        "analysis: {validate: {enabled: true, tolerance: 0.1}}\n"
+    )
+    results = workdir / "results" / "clustered-verdict"
+    dry = run_snakemake("-n", "--configfile", str(study), cwd=workdir)
+    assert "analyze_meanfield_verdict" in dry.stdout and "analyze_validate" not in dry.stdout
+    run_snakemake("--cores", "2", "results/clustered-verdict/validation/verdict.json", "--configfile", str(study), cwd=workdir)
+    verdict = json.loads((results / "validation" / "verdict.json").read_text())
+    assert verdict["verdict"] == "PASS" and verdict["n_runs"] == 1, verdict["summary"]
+    assert verdict["tolerance"] == 0.1 and "mean field" in verdict["rule"]
+    assert verdict["provenance"]["consistent"] is True
+    assert verdict["provenance"]["runs"][0]["study_config_sha256"]
+    assert "provenance: 1 runs:" in (results / "validation" / "verdict.txt").read_text()

@@ -1,4 +1,9 @@
-# Analyses read spikes files, never NEST.
+# Analyses read spikes files, never NEST. Their output file names are defined once, in the task
+# modules (spikeflow.tasks.<kind>.OUTPUTS).
+from spikeflow.tasks import memory as memory_task
+from spikeflow.tasks import rates as rates_task
+from spikeflow.tasks import scaling as scaling_task
+from spikeflow.tasks import validate as validate_task
 
 
 rule provenance:
@@ -18,27 +23,27 @@ rule analyze_rates:
     input:
         f"{RESULTS}/{{run}}/spikes.h5",
     output:
-        json=f"{RESULTS}/{{run}}/rates/rates.json",
+        json=f"{RESULTS}/{{run}}/rates/{rates_task.OUTPUTS['json']}",
         table=report(
-            f"{RESULTS}/{{run}}/rates/rates.csv",
+            f"{RESULTS}/{{run}}/rates/{rates_task.OUTPUTS['table']}",
             caption="../report/rates_table.rst",
             category="Rates",
             subcategory="{run}",
         ),
         raster=report(
-            f"{RESULTS}/{{run}}/rates/raster.png",
+            f"{RESULTS}/{{run}}/rates/{rates_task.OUTPUTS['raster']}",
             caption="../report/raster.rst",
             category="Rates",
             subcategory="{run}",
         ),
         boxplot=report(
-            f"{RESULTS}/{{run}}/rates/rate_boxplot.png",
+            f"{RESULTS}/{{run}}/rates/{rates_task.OUTPUTS['boxplot']}",
             caption="../report/rates_box.rst",
             category="Rates",
             subcategory="{run}",
         ),
         reference=report(
-            f"{RESULTS}/{{run}}/rates/rates_vs_reference.png",
+            f"{RESULTS}/{{run}}/rates/{rates_task.OUTPUTS['reference']}",
             caption="../report/rates_vs_reference.rst",
             category="Rates",
             subcategory="{run}",
@@ -58,27 +63,27 @@ rule analyze_scaling:
     input:
         lambda wildcards: PLAN.spikes_of(SERIES[wildcards.series]),
     output:
-        json=f"{RESULTS}/scaling/{{series}}/scaling.json",
+        json=f"{RESULTS}/scaling/{{series}}/{scaling_task.OUTPUTS['json']}",
         table=report(
-            f"{RESULTS}/scaling/{{series}}/scaling.csv",
+            f"{RESULTS}/scaling/{{series}}/{scaling_task.OUTPUTS['table']}",
             caption="../report/scaling.rst",
             category="Scaling",
             subcategory="{series}",
         ),
         phases=report(
-            f"{RESULTS}/scaling/{{series}}/scaling_phases.png",
+            f"{RESULTS}/scaling/{{series}}/{scaling_task.OUTPUTS['phases']}",
             caption="../report/scaling.rst",
             category="Scaling",
             subcategory="{series}",
         ),
         rtf=report(
-            f"{RESULTS}/scaling/{{series}}/scaling_rtf.png",
+            f"{RESULTS}/scaling/{{series}}/{scaling_task.OUTPUTS['rtf']}",
             caption="../report/scaling.rst",
             category="Scaling",
             subcategory="{series}",
         ),
         efficiency=report(
-            f"{RESULTS}/scaling/{{series}}/scaling_efficiency.png",
+            f"{RESULTS}/scaling/{{series}}/{scaling_task.OUTPUTS['efficiency']}",
             caption="../report/scaling.rst",
             category="Scaling",
             subcategory="{series}",
@@ -97,15 +102,15 @@ rule analyze_memory:
     input:
         PLAN.spikes_of(RUNS),
     output:
-        json=f"{RESULTS}/memory/memory.json",
-        model=f"{RESULTS}/memory/memory_model.json",
+        json=f"{RESULTS}/memory/{memory_task.OUTPUTS['json']}",
+        model=f"{RESULTS}/memory/{memory_task.OUTPUTS['model']}",
         table=report(
-            f"{RESULTS}/memory/memory_prediction.csv",
+            f"{RESULTS}/memory/{memory_task.OUTPUTS['table']}",
             caption="../report/memory.rst",
             category="Memory",
         ),
         figure=report(
-            f"{RESULTS}/memory/memory.png",
+            f"{RESULTS}/memory/{memory_task.OUTPUTS['figure']}",
             caption="../report/memory.rst",
             category="Memory",
         ),
@@ -123,10 +128,10 @@ rule analyze_validate:
     input:
         PLAN.spikes_of(RUNS),
     output:
-        json=f"{RESULTS}/validation/validation.json",
-        summary=report(f"{RESULTS}/validation/validation.txt", caption="../report/validation.rst", category="Validation"),
-        table=report(f"{RESULTS}/validation/validation.csv", caption="../report/validation.rst", category="Validation"),
-        figure=report(f"{RESULTS}/validation/validation.png", caption="../report/validation.rst", category="Validation"),
+        json=f"{RESULTS}/validation/{validate_task.OUTPUTS['json']}",
+        summary=report(f"{RESULTS}/validation/{validate_task.OUTPUTS['summary']}", caption="../report/validation.rst", category="Validation"),
+        table=report(f"{RESULTS}/validation/{validate_task.OUTPUTS['table']}", caption="../report/validation.rst", category="Validation"),
+        figure=report(f"{RESULTS}/validation/{validate_task.OUTPUTS['figure']}", caption="../report/validation.rst", category="Validation"),
     params:
         out_dir=lambda wildcards, output: os.path.dirname(output.json),
         reference=ANALYSIS["validate"]["reference"],

@@ -1,34 +1,40 @@
 # Clustered E/I networks: attractor analysis of every run, a study summary over repeats and
 # sweep values (the J+ sweep's metastability figure), and the mean field of every distinct network
 # (runs that differ only in seed or threads share one: MEANFIELD_SETS in common.smk).
+# With analysis.validate the study ends in a verdict: every run (at J+ = 1) against its mean field.
+# Output file names: spikeflow.tasks.attractors.OUTPUTS / SUMMARY_OUTPUTS, spikeflow.tasks.meanfield.OUTPUTS,
+# spikeflow.tasks.meanfield_verdict.OUTPUTS.
+from spikeflow.tasks import attractors as attractors_task
+from spikeflow.tasks import meanfield as meanfield_task
+from spikeflow.tasks import meanfield_verdict as meanfield_verdict_task
 
 
 rule analyze_attractors:
     input:
         f"{RESULTS}/{{run}}/spikes.h5",
     output:
-        json=f"{RESULTS}/{{run}}/attractors/attractors.json",
-        h5=f"{RESULTS}/{{run}}/attractors/attractors.h5",
+        json=f"{RESULTS}/{{run}}/attractors/{attractors_task.OUTPUTS['json']}",
+        h5=f"{RESULTS}/{{run}}/attractors/{attractors_task.OUTPUTS['h5']}",
         states=report(
-            f"{RESULTS}/{{run}}/attractors/states.csv",
+            f"{RESULTS}/{{run}}/attractors/{attractors_task.OUTPUTS['states']}",
             caption="../report/attractors_states.rst",
             category="Attractors",
             subcategory="{run}",
         ),
         rates=report(
-            f"{RESULTS}/{{run}}/attractors/cluster_rates.png",
+            f"{RESULTS}/{{run}}/attractors/{attractors_task.OUTPUTS['rates']}",
             caption="../report/attractors_rates.rst",
             category="Attractors",
             subcategory="{run}",
         ),
         sequence=report(
-            f"{RESULTS}/{{run}}/attractors/state_sequence.png",
+            f"{RESULTS}/{{run}}/attractors/{attractors_task.OUTPUTS['sequence']}",
             caption="../report/attractors_sequence.rst",
             category="Attractors",
             subcategory="{run}",
         ),
         transitions=report(
-            f"{RESULTS}/{{run}}/attractors/transition_matrix.png",
+            f"{RESULTS}/{{run}}/attractors/{attractors_task.OUTPUTS['transitions']}",
             caption="../report/attractors_transitions.rst",
             category="Attractors",
             subcategory="{run}",
@@ -46,12 +52,12 @@ rule analyze_attractors:
 
 rule attractor_summary:
     input:
-        expand(f"{RESULTS}/{{run}}/attractors/attractors.json", run=RUNS),
+        expand(f"{RESULTS}/{{run}}/attractors/{attractors_task.OUTPUTS['json']}", run=RUNS),
     output:
-        json=f"{RESULTS}/attractors/summary.json",
-        table=report(f"{RESULTS}/attractors/summary.csv", caption="../report/attractors_summary.rst", category="Attractors"),
+        json=f"{RESULTS}/attractors/{attractors_task.SUMMARY_OUTPUTS['json']}",
+        table=report(f"{RESULTS}/attractors/{attractors_task.SUMMARY_OUTPUTS['table']}", caption="../report/attractors_summary.rst", category="Attractors"),
         figure=report(
-            f"{RESULTS}/attractors/metastability.png", caption="../report/attractors_summary.rst", category="Attractors"
+            f"{RESULTS}/attractors/{attractors_task.SUMMARY_OUTPUTS['figure']}", caption="../report/attractors_summary.rst", category="Attractors"
         ),
     params:
         out_dir=lambda wildcards, output: os.path.dirname(output.json),
@@ -68,28 +74,28 @@ rule meanfield:
     input:
         config=lambda wildcards: f"{RESULTS}/{MEANFIELD_SETS[wildcards.mfset]}/config.yaml",
     output:
-        json=f"{RESULTS}/meanfield/{{mfset}}/meanfield.json",
-        h5=f"{RESULTS}/meanfield/{{mfset}}/meanfield.h5",
+        json=f"{RESULTS}/meanfield/{{mfset}}/{meanfield_task.OUTPUTS['json']}",
+        h5=f"{RESULTS}/meanfield/{{mfset}}/{meanfield_task.OUTPUTS['h5']}",
         table=report(
-            f"{RESULTS}/meanfield/{{mfset}}/fixed_points.csv",
+            f"{RESULTS}/meanfield/{{mfset}}/{meanfield_task.OUTPUTS['table']}",
             caption="../report/meanfield_table.rst",
             category="Mean field",
             subcategory="{mfset}",
         ),
         states=report(
-            f"{RESULTS}/meanfield/{{mfset}}/meanfield_states.png",
+            f"{RESULTS}/meanfield/{{mfset}}/{meanfield_task.OUTPUTS['states']}",
             caption="../report/meanfield_states.rst",
             category="Mean field",
             subcategory="{mfset}",
         ),
         spectra=report(
-            f"{RESULTS}/meanfield/{{mfset}}/meanfield_spectra.png",
+            f"{RESULTS}/meanfield/{{mfset}}/{meanfield_task.OUTPUTS['spectra']}",
             caption="../report/meanfield_spectra.rst",
             category="Mean field",
             subcategory="{mfset}",
         ),
         landscape=report(
-            f"{RESULTS}/meanfield/{{mfset}}/meanfield_landscape.png",
+            f"{RESULTS}/meanfield/{{mfset}}/{meanfield_task.OUTPUTS['landscape']}",
             caption="../report/meanfield_landscape.rst",
             category="Mean field",
             subcategory="{mfset}",
@@ -103,3 +109,25 @@ rule meanfield:
         "../envs/spikeflow.yaml"
     shell:
         "spikeflow analyze meanfield {input.config:q} --out-dir {params.out_dir:q} {params.flags:q} > {log:q} 2>&1"
+
+
+rule analyze_meanfield_verdict:
+    input:
+        PLAN.spikes_of(RUNS),
+    output:
+        json=f"{RESULTS}/validation/{meanfield_verdict_task.OUTPUTS['json']}",
+        summary=report(
+            f"{RESULTS}/validation/{meanfield_verdict_task.OUTPUTS['summary']}",
+            caption="../report/meanfield_verdict.rst",
+            category="Validation",
+        ),
+    params:
+        out_dir=lambda wildcards, output: os.path.dirname(output.json),
+        tolerance=ANALYSIS["validate"]["tolerance"],
+    log:
+        f"{RESULTS}/logs/analyze_meanfield_verdict.log",
+    conda:
+        "../envs/spikeflow.yaml"
+    shell:
+        "spikeflow analyze meanfield-verdict {input:q} --tolerance {params.tolerance:q} "
+        "--out-dir {params.out_dir:q} > {log:q} 2>&1"

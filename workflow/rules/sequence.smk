@@ -1,6 +1,8 @@
 # Sequence learning (Klampfl & Maass 2013): build the C++ NEST extension module once (an input of
 # the run rule for this family), then decode the patterns of each run before and after training
 # and draw the figures.
+# Output file names: spikeflow.tasks.sequence.OUTPUTS.
+from spikeflow.tasks import sequence as sequence_task
 
 
 rule build_nestext:
@@ -19,12 +21,12 @@ rule sequence_analyze:
         spikes=f"{RESULTS}/{{run}}/spikes.h5",
         side=f"{RESULTS}/{{run}}/sequence.npz",
     output:
-        json=f"{RESULTS}/{{run}}/sequence/decoding.json",
-        grid=report(f"{RESULTS}/{{run}}/sequence/grid.png", caption="../report/sequence_grid.rst", category="Sequence learning", subcategory="{run}"),
-        raster=report(f"{RESULTS}/{{run}}/sequence/raster_test_after.png", caption="../report/sequence_raster.rst", category="Sequence learning", subcategory="{run}"),
-        raster_before=report(f"{RESULTS}/{{run}}/sequence/raster_test_before.png", caption="../report/sequence_raster.rst", category="Sequence learning", subcategory="{run}"),
-        decoding=report(f"{RESULTS}/{{run}}/sequence/decoding.png", caption="../report/sequence_decoding.rst", category="Sequence learning", subcategory="{run}"),
-        weights=report(f"{RESULTS}/{{run}}/sequence/weights.png", caption="../report/sequence_weights.rst", category="Sequence learning", subcategory="{run}"),
+        json=f"{RESULTS}/{{run}}/sequence/{sequence_task.OUTPUTS['json']}",
+        grid=report(f"{RESULTS}/{{run}}/sequence/{sequence_task.OUTPUTS['grid']}", caption="../report/sequence_grid.rst", category="Sequence learning", subcategory="{run}"),
+        raster=report(f"{RESULTS}/{{run}}/sequence/{sequence_task.OUTPUTS['raster']}", caption="../report/sequence_raster.rst", category="Sequence learning", subcategory="{run}"),
+        raster_before=report(f"{RESULTS}/{{run}}/sequence/{sequence_task.OUTPUTS['raster_before']}", caption="../report/sequence_raster.rst", category="Sequence learning", subcategory="{run}"),
+        decoding=report(f"{RESULTS}/{{run}}/sequence/{sequence_task.OUTPUTS['decoding']}", caption="../report/sequence_decoding.rst", category="Sequence learning", subcategory="{run}"),
+        weights=report(f"{RESULTS}/{{run}}/sequence/{sequence_task.OUTPUTS['weights']}", caption="../report/sequence_weights.rst", category="Sequence learning", subcategory="{run}"),
     params:
         out_dir=lambda wildcards, output: os.path.dirname(output.json),
     log:

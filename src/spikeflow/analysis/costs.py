@@ -21,14 +21,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from spikeflow.driver.phases import PHASES
-from spikeflow.io.spikes import read_metadata
 
 __all__ = [
     "PHASES",
@@ -37,7 +34,6 @@ __all__ = [
     "THREAD_REDUCTION",
     "reduce_timer",
     "run_costs",
-    "read_runs",
     "kb_to_mb",
     "memory_probe",
 ]
@@ -237,33 +233,6 @@ def run_costs(metadata: Mapping[str, Any]) -> dict[str, Any]:
 
     record.update(_memory(per_rank, ranks))
     return record
-
-
-def read_runs(
-    spikes_paths: Sequence[str | os.PathLike], out_dir: str | os.PathLike, analysis: str
-) -> tuple[Path, list[dict[str, Any]], list[dict[str, Any]]]:
-    """Start an analysis of several runs: check the inputs, create the output directory, read the runs.
-
-    Args:
-        spikes_paths: spikes files of the runs.
-        out_dir: output directory of the analysis (created if needed, before any file is
-            read).
-        analysis: name of the analysis, for the error message (e.g. "analyze_scaling").
-
-    Returns:
-        ``(out_dir, metadatas, records)``: the output directory as a Path, the metadata of
-        every run (:func:`spikeflow.io.spikes.read_metadata`) and its :func:`run_costs`
-        record, both in the order of ``spikes_paths``.
-
-    Raises:
-        ValueError: without spikes files.
-    """
-    if not spikes_paths:
-        raise ValueError(f"{analysis} needs at least one spikes file")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    metadatas = [read_metadata(path) for path in spikes_paths]
-    return out_dir, metadatas, [run_costs(m) for m in metadatas]
 
 
 def _memory(per_rank: list[Mapping[str, Any]], ranks: int) -> dict[str, float]:

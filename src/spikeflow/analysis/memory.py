@@ -30,6 +30,10 @@ do not determine three coefficients over a wide enough range is *calibrated* to 
 generic terms instead (see :func:`calibrate_memory_model`). :class:`ResourceModel` is what
 ``memory_model.json`` holds.
 
+:func:`memory_analysis` runs all of it over the metadata of several runs and returns a
+:class:`MemoryAnalysis` (which also builds the memory.json and memory_model.json documents);
+:mod:`spikeflow.tasks.memory` reads the runs, writes the files and draws the figure.
+
 Units: MB = kB / 1024 throughout (the metadata's probes are in kB).
 """
 
@@ -42,8 +46,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from spikeflow.analysis.costs import KB_PER_MB, MEMORY_POINTS, kb_to_mb, memory_probe, read_runs, run_costs
-from spikeflow.io.tables import format_cell, write_csv, write_json
+from spikeflow.analysis.costs import KB_PER_MB, MEMORY_POINTS, kb_to_mb, memory_probe, run_costs
+from spikeflow.io.tables import format_cell
 
 __all__ = [
     "TARGET",
@@ -66,7 +70,8 @@ __all__ = [
     "pd14_size",
     "pd14_prediction",
     "prediction_markdown",
-    "analyze_memory",
+    "MemoryAnalysis",
+    "memory_analysis",
 ]
 
 #: The measured quantity the model is fitted to: peak resident set of the largest rank, MB.
@@ -825,47 +830,85 @@ def _run_summary(record: Mapping[str, Any], model: MemoryModel | None) -> dict[s
     return row
 
 
-def analyze_memory(
-    spikes_paths: Sequence[str | os.PathLike],
-    out_dir: str | os.PathLike,
+@dataclass
+class MemoryAnalysis:
+    """The memory analysis of several runs: per-rank memory, the fitted models, the predictions.
+
+    Attributes:
+        records: one :func:`spikeflow.analysis.costs.run_costs` record per run (in input
+            order) with its :func:`run_provenance` (``nest_build``, ``host``).
+        per_rank: the rows of :func:`memory_per_rank` of every run (memory.csv).
+        fitted: the :class:`ResourceModel` fitted by :func:`fit_resource_model`, or None
+            when the runs cannot determine one.
+        error: why there is no model (the fit's ValueError), or None.
+        prediction: prediction rows (:data:`PREDICTION_COLUMNS`; memory of the whole job,
+            MB), possibly empty.
+    """
+
+    records: list[dict[str, Any]]
+    per_rank: list[dict[str, Any]]
+    fitted: ResourceModel | None
+    error: str | None
+    prediction: list[dict[str, Any]]
+
+    @property
+    def model(self) -> MemoryModel | None:
+        """The generic memory terms of the fit (None without a fit)."""
+        return self.fitted.memory if self.fitted else None
+
+    def model_document(self) -> dict[str, Any]:
+        """The memory_model.json document: :meth:`ResourceModel.to_dict`, or ``{"fitted": false, "error"}``."""
+        return self.fitted.to_dict() if self.fitted else {"fitted": False, "error": self.error}
+
+    def document(self, spikes_files: Sequence[str | os.PathLike] = ()) -> dict[str, Any]:
+        """The memory.json document.
+
+        Args:
+            spikes_files: the runs' spikes files, as the document names them.
+
+        Returns:
+            ``{"target", "units", "formula", "model": to_dict() or None, "families",
+            "runtime", "model_error": str or None, "runs": [RUN_COLUMNS + predicted_mb,
+            residual_mb], "per_rank": [memory.csv rows], "prediction": [rows],
+            "prediction_markdown": str or None, "spikes_files": [...]}``.
+        """
+        fitted, model = self.fitted, self.model
+        return {
+            "target": TARGET,
+            "units": "MB = kB / 1024",
+            "formula": FORMULA,
+            "model": model.to_dict() if model else None,
+            "families": {name: m.to_dict() for name, m in fitted.families.items()} if fitted else {},
+            "runtime": fitted.to_dict()["runtime"] if fitted else None,
+            "model_error": self.error,
+            "runs": [_run_summary(r, fitted.memory_for(r.get("model"))[0] if fitted else None) for r in self.records],
+            "per_rank": self.per_rank,
+            "prediction": self.prediction,
+            "prediction_markdown": prediction_markdown(self.prediction) if self.prediction else None,
+            "spikes_files": [str(p) for p in spikes_files],
+        }
+
+
+def memory_analysis(
+    metadatas: Sequence[Mapping[str, Any]],
     predict: Sequence[float | Mapping[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """Memory analysis of several runs: per-rank table, fitted model, prediction, figure.
-
-    Writes into ``out_dir`` (created if needed), each file atomically:
-
-    * ``memory.csv``: one line per run, rank and probe point, columns
-      :data:`PER_RANK_COLUMNS` (MB; NaN as empty cells);
-    * ``memory_model.json``: the :class:`ResourceModel` fitted by
-      :func:`fit_resource_model` (generic memory terms at the top level with what they were
-      fitted on, NEST build and machine included; ``families``; ``runtime``), or
-      ``{"fitted": false, "error"}`` if the runs cannot determine a model (fewer than 3
-      sizes, ...). This is the file ``resources.memory_model`` or ``spikeflow analyze
-      memory --install`` hands to the workflow;
-    * ``memory_prediction.csv`` (:data:`PREDICTION_COLUMNS`) if there is a prediction:
-      for PD14 runs at :data:`PD14_SCALES` unless ``predict`` says otherwise;
-    * ``memory.png``: measured peak memory per rank against connections per rank, the
-      fitted model along the measured and predicted sizes, and the predicted points;
-    * ``memory.json`` (written last, strict JSON): ``{"target", "units", "formula",
-      "model": to_dict() or null, "model_error": str or null, "runs": [RUN_COLUMNS +
-      predicted_mb, residual_mb], "per_rank": [memory.csv rows], "prediction": [rows],
-      "prediction_markdown": str or null, "spikes_files": [...]}``.
+) -> MemoryAnalysis:
+    """Memory analysis of several runs: per-rank table, fitted models and predictions.
 
     Args:
-        spikes_paths: spikes files of the runs.
-        out_dir: output directory.
+        metadatas: the runs' metadata (:func:`spikeflow.io.spikes.read_metadata`).
         predict: sizes to predict: numbers are PD14 scales (N_scaling = K_scaling, on one
-            rank, with the other parameters of the first PD14 input run), mappings are
-            explicit sizes ``{"n_neurons", "n_connections", "ranks" (default 1),
-            "scale", "reference_mb"}`` (both optional). Default: :data:`PD14_SCALES` if
-            any run is PD14, else none.
+            rank, with the other parameters of the first PD14 run), mappings are explicit
+            sizes ``{"n_neurons", "n_connections", "ranks" (default 1), "scale",
+            "reference_mb"}`` (the last two optional). Default: :data:`PD14_SCALES` if any
+            run is PD14, else none.
 
     Returns:
-        The document written to ``memory.json`` (before the NaN -> null conversion).
+        The :class:`MemoryAnalysis`; a fit the runs cannot determine (fewer than 3 sizes,
+        ...) gives ``fitted=None`` and the reason in ``error``.
     """
-    out_dir, metadatas, records = read_runs(spikes_paths, out_dir, "analyze_memory")
     per_rank = [row for m in metadatas for row in memory_per_rank(m)]
-    records = [{**r, **run_provenance(m)} for r, m in zip(records, metadatas)]
+    records = [{**run_costs(m), **run_provenance(m)} for m in metadatas]
 
     try:
         fitted: ResourceModel | None = fit_resource_model(records)
@@ -890,32 +933,4 @@ def analyze_memory(
             prediction.append(_point_prediction(model, point, records))
         else:
             prediction.extend(pd14_prediction(model, [float(point)], params=pd14_params, records=records))
-
-    write_csv(out_dir / "memory.csv", per_rank, PER_RANK_COLUMNS)
-    write_json(
-        out_dir / "memory_model.json",
-        fitted.to_dict() if fitted else {"fitted": False, "error": error},
-    )
-    if prediction:
-        write_csv(out_dir / "memory_prediction.csv", prediction, PREDICTION_COLUMNS)
-
-    from spikeflow.plots.memory import plot_memory  # matplotlib only when drawing
-
-    plot_memory(records, model, prediction, out_dir / "memory.png", error=error)
-
-    document = {
-        "target": TARGET,
-        "units": "MB = kB / 1024",
-        "formula": FORMULA,
-        "model": model.to_dict() if model else None,
-        "families": {name: m.to_dict() for name, m in fitted.families.items()} if fitted else {},
-        "runtime": fitted.to_dict()["runtime"] if fitted else None,
-        "model_error": error,
-        "runs": [_run_summary(r, fitted.memory_for(r.get("model"))[0] if fitted else None) for r in records],
-        "per_rank": per_rank,
-        "prediction": prediction,
-        "prediction_markdown": prediction_markdown(prediction) if prediction else None,
-        "spikes_files": [str(p) for p in spikes_paths],
-    }
-    write_json(out_dir / "memory.json", document)
-    return document
+    return MemoryAnalysis(records, per_rank, fitted, error, prediction)

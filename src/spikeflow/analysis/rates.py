@@ -5,26 +5,26 @@ time after the presimulation, ``(t_presim, t_stop]`` in ms, NEST's convention: a
 stamped at the end of its step), :func:`population_table`
 computes firing rates, irregularity (ISI CV, LV), synchrony and spike-count correlations,
 compares the mean rate with the model's reference rate when the metadata has one, and
-flags populations that are silent or running away. :func:`analyze_rates` writes the table
-as ``rates.csv`` and ``rates.json`` plus three figures; :func:`format_table` renders it for
-the terminal.
+flags populations that are silent or running away. :func:`rates_analysis` returns the
+table with the per-neuron rates (:class:`RatesResult`, which also builds the rates.json
+document); :func:`format_table` renders the table for the terminal. Reading the spikes file,
+writing ``rates.csv``/``rates.json`` and drawing the figures is :mod:`spikeflow.tasks.rates`.
 """
 
 from __future__ import annotations
 
 import inspect
 import math
-import os
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 import numpy as np
 
 from spikeflow.analysis import spiketrains as st
-from spikeflow.io.spikes import SpikeData, read_spikes
-from spikeflow.io.tables import format_cell, to_json_value, write_csv, write_json  # to_json_value: re-exported
+from spikeflow.io.spikes import SpikeData
+from spikeflow.io.tables import format_cell, to_json_value  # to_json_value: re-exported
 
-__all__ = ["COLUMNS", "population_table", "analyze_rates", "format_table", "to_json_value"]
+__all__ = ["COLUMNS", "RatesResult", "population_table", "rates_analysis", "format_table", "to_json_value"]
 
 #: Columns of the table, in order (also the CSV header).
 COLUMNS = [
@@ -118,7 +118,7 @@ def population_table(
 
         A statistic that is undefined is NaN: all rate statistics of an empty population,
         CV/LV when no neuron has enough spikes, synchrony without spikes, correlations with
-        fewer than two active neurons. :func:`analyze_rates` writes NaN as null in JSON and
+        fewer than two active neurons. :mod:`spikeflow.tasks.rates` writes NaN as null in JSON and
         as an empty cell in CSV.
     """
     rows, _ = _population_rows(
@@ -212,40 +212,65 @@ def _public(row: Mapping[str, Any]) -> dict[str, Any]:
     return {key: row.get(key) for key in COLUMNS}
 
 
-def analyze_rates(
-    spikes_path: str | os.PathLike,
-    out_dir: str | os.PathLike,
-    figures: bool = True,
-    raster_window_ms: tuple[float, float] | None = None,
-    **options: Any,
-) -> list[dict[str, Any]]:
-    """Run the rates analysis of one spikes file and write its outputs.
+@dataclass(frozen=True)
+class RatesResult:
+    """The rates analysis of one run: the table, the per-neuron rates and what it was computed with.
 
-    Writes, each atomically (temporary name, then ``os.replace``), into ``out_dir``
-    (created if needed):
+    Attributes:
+        rows: the rows of :func:`population_table`, one per population in model order.
+        rates_hz: population name -> per-neuron rates in spikes/s, shape (n_nodes,), silent
+            neurons included (what the rate box plot draws).
+        window_ms: the analysis window ``(t0, t1)`` in ms.
+        options: every :func:`population_table` option in effect, the window excepted.
+        run_id: the run's id (metadata ``run_id``; None if absent).
+        model: the run's model (metadata ``model``; None if absent).
+    """
 
-    * ``raster.png``, ``rate_boxplot.png``, ``rates_vs_reference.png`` (if ``figures``);
-    * ``rates.csv``: one line per population, columns :data:`COLUMNS`, NaN/None empty;
-    * ``rates.json`` (written last): ``{"run_id", "model", "window_ms": [t0, t1],
-      "spikes_file", "options": {all population_table options in effect},
-      "populations": [rows], "flags": {population: flag}}`` where ``flags`` lists only
-      populations whose flag is not "ok"; NaN is written as null.
+    rows: list[dict[str, Any]]
+    rates_hz: dict[str, np.ndarray]
+    window_ms: tuple[float, float]
+    options: dict[str, Any]
+    run_id: Any = None
+    model: Any = None
+
+    def document(self, spikes_file: str) -> dict[str, Any]:
+        """The rates.json document.
+
+        Args:
+            spikes_file: the analysed spikes file, as the document names it.
+
+        Returns:
+            ``{"run_id", "model", "spikes_file", "window_ms": [t0, t1], "options",
+            "populations": [rows, keys of COLUMNS], "flags": {population: flag}}``, where
+            ``flags`` lists only populations whose flag is not "ok" (NaN still NaN; the
+            writer turns it into null).
+        """
+        return {
+            "run_id": self.run_id,
+            "model": self.model,
+            "spikes_file": str(spikes_file),
+            "window_ms": list(self.window_ms),
+            "options": self.options,
+            "populations": [_public(row) for row in self.rows],
+            "flags": {row["population"]: row["flag"] for row in self.rows if row["flag"] != "ok"},
+        }
+
+
+def rates_analysis(data: SpikeData, **options: Any) -> RatesResult:
+    """The rates analysis of one run's spikes (no files read or written).
 
     Args:
-        spikes_path: the run's spikes file.
-        out_dir: output directory.
-        figures: also draw the figures.
-        raster_window_ms: time window of the raster in ms (default: the last 200 ms).
-        **options: passed to :func:`population_table` (t_start, t_stop, synchrony_bin_ms,
-            corr_bin_ms, corr_sample, seed, silent_below_hz, runaway_above_hz,
-            min_spikes).
+        data: the run's spikes and metadata.
+        **options: :func:`population_table`'s options (t_start, t_stop, synchrony_bin_ms,
+            corr_bin_ms, corr_sample, seed, silent_below_hz, runaway_above_hz, min_spikes);
+            the others keep their defaults.
 
     Returns:
-        The rows of :func:`population_table`.
+        The :class:`RatesResult`.
+
+    Raises:
+        TypeError: for an option :func:`population_table` does not have.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    data = read_spikes(spikes_path)
     parameters = inspect.signature(population_table).parameters
     unknown = sorted(set(options) - (set(parameters) - {"data"}))
     if unknown:
@@ -254,29 +279,7 @@ def analyze_rates(
     rows, rates = _population_rows(data, **every)
     t0, t1 = analysis_window(data, options.get("t_start"), options.get("t_stop"))
     effective = {name: value for name, value in every.items() if name not in ("t_start", "t_stop")}
-
-    if figures:
-        from spikeflow.plots import rates as plots  # matplotlib only when drawing
-
-        plots.raster(data, out_dir / "raster.png", t_window=raster_window_ms)
-        run = plots._run_label(data)
-        title = f"Per-neuron firing rates, {t0:g}–{t1:g} ms"
-        plots.rate_boxplot(rates, out_dir / "rate_boxplot.png", title=f"{run}: {title}" if run else title)
-        plots.rates_vs_reference(rows, out_dir / "rates_vs_reference.png")
-
-    write_csv(out_dir / "rates.csv", rows, COLUMNS)
-    document = {
-        "run_id": data.metadata.get("run_id"),
-        "model": data.metadata.get("model"),
-        "spikes_file": str(spikes_path),
-        "window_ms": [t0, t1],
-        "options": effective,
-        "populations": [_public(row) for row in rows],
-        "flags": {row["population"]: row["flag"] for row in rows if row["flag"] != "ok"},
-    }
-    write_json(out_dir / "rates.json", document)
-    return rows
-
+    return RatesResult(rows, rates, (t0, t1), effective, data.metadata.get("run_id"), data.metadata.get("model"))
 
 
 _TEXT_COLUMNS = [

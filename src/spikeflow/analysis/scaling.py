@@ -18,8 +18,9 @@ configurations form:
 ``T`` is the real-time factor: wall time of the simulate phase (mean over ranks, then over
 seeds) per second of model time, so runs of different lengths compare; the same ratios
 for the total wall time (all phases, not normalised) are in the ``*_total`` columns.
-:func:`analyze_scaling` writes the table and three figures (drawn by
-:mod:`spikeflow.plots.scaling`).
+:func:`scaling_csv` and :func:`scaling_document` shape the table for scaling.csv and
+scaling.json; :mod:`spikeflow.tasks.scaling` reads the runs, writes those files and draws the
+figures (:mod:`spikeflow.plots.scaling`).
 """
 
 from __future__ import annotations
@@ -30,8 +31,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from spikeflow.analysis.costs import PHASES, THREAD_REDUCTION, read_runs
-from spikeflow.io.tables import write_csv, write_json
+from spikeflow.analysis.costs import PHASES, THREAD_REDUCTION
 
 __all__ = [
     "CONFIG_KEYS",
@@ -43,7 +43,8 @@ __all__ = [
     "strong_scaling",
     "weak_scaling",
     "scaling_table",
-    "analyze_scaling",
+    "scaling_csv",
+    "scaling_document",
 ]
 
 #: Fields that identify a configuration; runs equal in all of them are repeats (seeds).
@@ -378,48 +379,40 @@ def _csv_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def analyze_scaling(spikes_paths: Sequence[str | os.PathLike], out_dir: str | os.PathLike) -> dict[str, Any]:
-    """Scaling analysis of several runs: table, JSON and figures.
-
-    Writes into ``out_dir`` (created if needed), each file atomically:
-
-    * ``scaling.csv``: one line per configuration, columns :data:`COLUMNS` plus
-      ``<timer>`` and ``<timer>_sd`` for every other NEST timer found (``nest_time_*_s``);
-      lists (seeds, run ids) joined by ";", NaN/None as empty cells;
-    * ``scaling_phases.png``: stacked bars of the mean create/connect/presimulate/simulate
-      wall time (s) per configuration, the SD of the total as error bar;
-    * ``scaling_rtf.png``: real-time factor against VPs with SD error bars and the ideal
-      (linear speed-up for strong, constant for weak scaling);
-    * ``scaling_efficiency.png``: parallel efficiency against VPs with the ideal line 1;
-    * ``scaling.json`` (written last, strict JSON, NaN as null): ``{"series", "reason",
-      "reference": {"vps", "ranks", "threads", "n_neurons"} or null, "time_measure",
-      "notes": {...}, "rows": [all grouped fields], "runs": [run_costs records],
-      "spikes_files": [...]}``.
+def scaling_csv(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The rows and columns of scaling.csv.
 
     Args:
-        spikes_paths: spikes files of the runs (any order; repeats are grouped).
-        out_dir: output directory.
+        rows: the rows of :func:`scaling_table`.
 
     Returns:
-        The document written to ``scaling.json`` (before the NaN -> null conversion).
+        ``(rows, columns)``: one row per configuration with lists (seeds, run ids) joined by
+        ";"; the columns are :data:`COLUMNS` plus ``<timer>`` and ``<timer>_sd`` for every
+        other NEST timer found (``nest_time_*_s``).
     """
-    out_dir, _, records = read_runs(spikes_paths, out_dir, "analyze_scaling")
-    table = scaling_table(records)
-    rows = table["rows"]
-
     timers = sorted({k for r in rows for k in r if k.startswith("nest_time_") and k.endswith("_s")})
     columns = COLUMNS + [c for t in timers for c in (t, f"{t}_sd") if c not in COLUMNS]
-    write_csv(out_dir / "scaling.csv", [_csv_row(r) for r in rows], columns)
+    return [_csv_row(r) for r in rows], columns
 
-    from spikeflow.plots import scaling as plots  # matplotlib only when drawing
 
-    title = plots.figure_title(records, table["series"])
-    plots.plot_phases(rows, out_dir / "scaling_phases.png", title=title)
-    plots.plot_rtf(rows, out_dir / "scaling_rtf.png", title=title)
-    plots.plot_efficiency(rows, out_dir / "scaling_efficiency.png", title=title, reason=table["reason"])
+def scaling_document(
+    table: Mapping[str, Any], records: Sequence[Mapping[str, Any]], spikes_files: Sequence[str | os.PathLike] = ()
+) -> dict[str, Any]:
+    """The scaling.json document of a scaling analysis.
 
+    Args:
+        table: the result of :func:`scaling_table`.
+        records: the :func:`spikeflow.analysis.costs.run_costs` records it was computed from.
+        spikes_files: the runs' spikes files, as the document names them.
+
+    Returns:
+        ``{"series", "reason", "reference": {"vps", "ranks", "threads", "n_neurons"} or
+        None, "time_measure", "notes": {...}, "rows": [all grouped fields], "runs":
+        [records], "spikes_files": [...]}`` (NaN still NaN; the writer turns it into null).
+    """
+    rows = table["rows"]
     refs = [r for r in rows if r.get("reference")]
-    document = {
+    return {
         "series": table["series"],
         "reason": table["reason"],
         "reference": (
@@ -437,9 +430,7 @@ def analyze_scaling(spikes_paths: Sequence[str | os.PathLike], out_dir: str | os
             "memory": "MB = kB / 1024",
         },
         "rows": rows,
-        "runs": records,
-        "spikes_files": [str(p) for p in spikes_paths],
+        "runs": list(records),
+        "spikes_files": [str(p) for p in spikes_files],
     }
-    write_json(out_dir / "scaling.json", document)
-    return document
 

@@ -46,7 +46,8 @@ with ``factor = 1`` 18 of 45 leave-two-out validations of the scale-0.1 referenc
 Reference ensembles
 -------------------
 A reference is a compressed ``.npz`` of per-neuron statistics (not spikes) with a JSON beside
-it saying how it was made (``bench/make_validation_reference.py`` writes both). Shipped ones
+it saying how it was made (``bench/make_validation_reference.py`` writes both with
+:func:`spikeflow.io.references.save_reference`). Shipped ones
 live in ``spikeflow/data/validation/`` and are named by their stem without ``_microcircuit``,
 e.g. ``pd14_scale0.1``. Arrays in the npz are keyed ``{stat}/{population}/{seed}``; rates are
 stored as spike counts (``uint16``, exact: rate = count / window length), CVs and correlations
@@ -56,20 +57,20 @@ as ``float16``; a candidate's CVs and correlations are rounded to float16 too
 Candidate seeds must differ from the reference's: both implementations make the same NEST
 calls, so equal seeds give equal spikes and would prove nothing; :func:`validate` refuses them.
 
-Everything here is a pure function over arrays except :func:`load_reference` and
-:func:`analyze_validate`, the handler of ``spikeflow analyze validate``, which reads spikes
-files and writes ``validation.csv``, ``validation.json`` and ``validation.png``.
+Everything here is a pure function over arrays and :class:`~spikeflow.io.spikes.SpikeData`:
+reference files are read and written by :mod:`spikeflow.io.references`, and
+:mod:`spikeflow.tasks.validate` (``spikeflow analyze validate``) reads the spikes files, calls
+:func:`validate_runs` and writes ``validation.csv``, ``validation.txt``, ``validation.json``
+and ``validation.png``.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -85,21 +86,21 @@ __all__ = [
     "RULE",
     "STATISTICS",
     "Ensemble",
-    "analyze_validate",
     "compare",
     "effect_size",
     "ensemble_from_spikes",
     "format_validation",
     "ks_distance",
-    "load_reference",
     "meanfield_verdict",
+    "combine_meanfield_verdicts",
     "quantize",
-    "reference_path",
     "rule_text",
     "run_statistics",
-    "save_reference",
     "summary_line",
     "validate",
+    "validate_runs",
+    "validation_text",
+    "figure_title",
 ]
 
 #: The statistics compared, in order.
@@ -453,82 +454,6 @@ def summary_line(result: Mapping[str, Any], reference_name: str = "the reference
     return text
 
 
-# --------------------------------------------------------------------------- reference files
-def _data_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "data" / "validation"
-
-
-def reference_path(name_or_path: str | os.PathLike) -> Path:
-    """The npz of a reference: a path to an ``.npz`` file, or a shipped name like ``pd14_scale0.1``."""
-    p = Path(name_or_path)
-    if p.suffix == ".npz" or p.exists():
-        if not p.exists():
-            raise FileNotFoundError(f"reference file {p} does not exist")
-        return p
-    shipped = sorted(_data_dir().glob("*.npz"))
-    for f in shipped:
-        if f.stem == str(name_or_path) or f.stem.replace("_microcircuit", "") == str(name_or_path):
-            return f
-    names = ", ".join(f.stem.replace("_microcircuit", "") for f in shipped) or "none"
-    raise ValueError(f"unknown reference {str(name_or_path)!r}: give an .npz path or one of {names}")
-
-
-def save_reference(path: str | os.PathLike, ensemble: Ensemble) -> tuple[Path, Path]:
-    """Write an ensemble as a compressed ``.npz`` plus ``.json`` (its ``info``, seeds, window).
-
-    Rates are stored as spike counts (uint16), CVs and correlations as float16.
-    """
-    from spikeflow.io.atomic import atomic_path
-    from spikeflow.io.tables import write_json
-
-    path = Path(path)
-    length_s = (ensemble.window_ms[1] - ensemble.window_ms[0]) / 1000.0
-    arrays: dict[str, np.ndarray] = {
-        "seeds": np.asarray(ensemble.seeds, np.int64),
-        "window_ms": np.asarray(ensemble.window_ms, np.float64),
-        "populations": np.asarray(ensemble.populations),
-    }
-    for stat in STATISTICS:
-        for pop in ensemble.populations:
-            for seed, values in zip(ensemble.seeds, ensemble.stats[stat][pop]):
-                if stat == "rate":
-                    counts = np.rint(values * length_s)
-                    if counts.max(initial=0) > np.iinfo(np.uint16).max:
-                        raise ValueError(f"{pop}: spike counts beyond uint16")
-                    arrays[f"rate/{pop}/{seed}"] = counts.astype(np.uint16)
-                else:
-                    arrays[f"{stat}/{pop}/{seed}"] = values.astype(np.float16)
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez_compressed(f, **arrays)
-    meta = dict(ensemble.info)
-    meta.update(seeds=list(ensemble.seeds), window_ms=list(ensemble.window_ms),
-                populations=ensemble.populations,
-                encoding="rate/POP/SEED: spike counts (uint16) in the window; cv/POP/SEED, corr/POP/SEED: float16")
-    json_path = path.with_suffix(".json")
-    write_json(json_path, meta)
-    return path, json_path
-
-
-def load_reference(name_or_path: str | os.PathLike) -> Ensemble:
-    """Read a reference ensemble written by :func:`save_reference` (its JSON into ``info``)."""
-    path = reference_path(name_or_path)
-    with np.load(path, allow_pickle=False) as z:
-        seeds = [int(s) for s in z["seeds"]]
-        window = tuple(float(x) for x in z["window_ms"])
-        pops = [str(p) for p in z["populations"]]
-        length_s = (window[1] - window[0]) / 1000.0
-        stats: dict[str, dict[str, list[np.ndarray]]] = {s: {} for s in STATISTICS}
-        for stat in STATISTICS:
-            for pop in pops:
-                arrs = [z[f"{stat}/{pop}/{seed}"].astype(np.float64) for seed in seeds]
-                stats[stat][pop] = [a / length_s for a in arrs] if stat == "rate" else arrs
-    json_path = path.with_suffix(".json")
-    info = json.loads(json_path.read_text()) if json_path.exists() else {}
-    info.setdefault("name", path.stem.replace("_microcircuit", ""))
-    info["path"] = str(path)
-    return Ensemble(seeds, stats, window, info)  # type: ignore[arg-type]
-
-
 # --------------------------------------------------------------------------- spikes files
 def ensemble_from_spikes(
     datas: Iterable[Any],
@@ -564,7 +489,7 @@ def ensemble_from_spikes(
     return Ensemble.from_runs(runs, seeds, windows[0])
 
 
-# --------------------------------------------------------------------------- the CLI handler
+# --------------------------------------------------------------------------- candidate runs against a reference
 def _reference_name(reference: Ensemble) -> str:
     return str(reference.info.get("name", "the reference"))
 
@@ -586,40 +511,37 @@ def _check_model(datas: Sequence[Any], reference: Ensemble) -> list[str]:
     return notes
 
 
-def analyze_validate(
-    spikes_paths: Sequence[str | os.PathLike],
-    reference: str | os.PathLike,
-    out_dir: str | os.PathLike,
+def validate_runs(
+    datas: Sequence[Any],
+    reference: Ensemble,
     quantile: float = DEFAULT_QUANTILE,
     factor: float = DEFAULT_FACTOR,
     min_samples: int = DEFAULT_MIN_SAMPLES,
-    figures: bool = True,
+    spikes_files: Sequence[str | os.PathLike] = (),
 ) -> dict[str, Any]:
-    """``spikeflow analyze validate SPIKES... --reference NAME_OR_PATH --out-dir D``.
+    """The verdict of candidate runs against a reference ensemble, as the validation.json document.
 
-    Reads the candidate runs, computes their statistics over a window as long as the
-    reference's (from the end of each run's presimulation, with the reference's correlation
-    bin, sample size, CV threshold and sampling seed), validates them (:func:`validate`) and
-    writes, each atomically, into ``out_dir``:
+    Computes the candidates' statistics over a window as long as the reference's (from the end
+    of each run's presimulation, with the reference's correlation bin, sample size, CV
+    threshold and sampling seed: its ``info["statistics"]``) and validates them
+    (:func:`validate`).
 
-    * ``validation.png``: the figure (:func:`spikeflow.plots.validation.validation_figure`);
-    * ``validation.csv``: one line per population and statistic, columns :data:`COLUMNS`;
-    * ``validation.txt``: the summary line (the report's line), the rule and any notes;
-    * ``validation.json`` (last): verdict, rule, summary line, reference (name, path, how it
-      was made), candidate files and seeds, window, rows, and every cell's distances.
+    Args:
+        datas: the candidate runs (:class:`spikeflow.io.spikes.SpikeData`), seeds disjoint from
+            the reference's.
+        reference: the reference ensemble (:func:`spikeflow.io.references.load_reference`).
+        quantile, factor, min_samples: the rule's parameters (:func:`validate`).
+        spikes_files: the candidates' spikes files, as the document names them.
 
     Returns:
-        The validation.json document (``"verdict"``, ``"summary"``, ``"rows"``, ...).
+        ``{"verdict", "summary" (one line), "rule", "reference": {name, path, implementation,
+        nest_version, seeds, window_ms, model, statistics}, "candidate": {spikes_files,
+        run_ids, seeds, window_ms}, "notes": [model mismatches], "quantile", "factor",
+        "min_samples", "n_pass", "n_fail", "n_undetermined", "failed", "rows" (COLUMNS),
+        "cells": {pop: {stat: compare(...)}}}``.
     """
-    from spikeflow.io.atomic import atomic_path
-    from spikeflow.io.spikes import read_spikes
-    from spikeflow.io.tables import write_csv, write_json
-
-    ref = load_reference(reference)
-    out_dir = Path(out_dir)
-    datas = [read_spikes(p) for p in spikes_paths]
-    opts = ref.info.get("statistics", {})
-    length = ref.window_ms[1] - ref.window_ms[0]
+    opts = reference.info.get("statistics", {})
+    length = reference.window_ms[1] - reference.window_ms[0]
     cand = ensemble_from_spikes(
         datas,
         window_length_ms=length,
@@ -628,48 +550,47 @@ def analyze_validate(
         min_spikes=int(opts.get("min_spikes_for_cv", DEFAULT_MIN_SPIKES)),
         sample_seed=int(opts.get("sample_seed", DEFAULT_SAMPLE_SEED)),
     )
-    result = validate(cand, ref, quantile=quantile, factor=factor, min_samples=min_samples)
-    name = _reference_name(ref)
-    document = {
+    result = validate(cand, reference, quantile=quantile, factor=factor, min_samples=min_samples)
+    name = _reference_name(reference)
+    return {
         "verdict": result["verdict"],
         "summary": summary_line(result, name),
         "rule": result["rule"],
         "reference": {
             "name": name,
-            "path": ref.info.get("path"),
-            "implementation": ref.info.get("implementation"),
-            "nest_version": ref.info.get("nest_version"),
-            "seeds": ref.seeds,
-            "window_ms": list(ref.window_ms),
-            "model": ref.info.get("model"),
+            "path": reference.info.get("path"),
+            "implementation": reference.info.get("implementation"),
+            "nest_version": reference.info.get("nest_version"),
+            "seeds": reference.seeds,
+            "window_ms": list(reference.window_ms),
+            "model": reference.info.get("model"),
             "statistics": opts,
         },
         "candidate": {
-            "spikes_files": [str(p) for p in spikes_paths],
+            "spikes_files": [str(p) for p in spikes_files],
             "run_ids": [d.metadata.get("run_id") for d in datas],
             "seeds": cand.seeds,
             "window_ms": list(cand.window_ms),
         },
-        "notes": _check_model(datas, ref),
+        "notes": _check_model(datas, reference),
         **{k: result[k] for k in ("quantile", "factor", "min_samples", "n_pass", "n_fail", "n_undetermined", "failed", "rows", "cells")},
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if figures:
-        from spikeflow.plots.validation import validation_figure
 
-        validation_figure(result, out_dir / "validation.png",
-                          title=f"validation against {name}: {result['verdict']} "
-                                f"({result['n_pass']}/{result['n_pass'] + result['n_fail']} cells pass)")
-    write_csv(out_dir / "validation.csv", result["rows"], COLUMNS)
-    with atomic_path(out_dir / "validation.txt") as tmp:
-        Path(tmp).write_text(f"{document['summary']}\nrule: {document['rule']}\n"
-                             + "".join(f"note: {n}\n" for n in document["notes"]))
-    write_json(out_dir / "validation.json", document)
-    return document
+
+def validation_text(document: Mapping[str, Any]) -> str:
+    """The validation.txt text: the summary line, the rule and any notes, one per line."""
+    return f"{document['summary']}\nrule: {document['rule']}\n" + "".join(f"note: {n}\n" for n in document["notes"])
+
+
+def figure_title(document: Mapping[str, Any]) -> str:
+    """The validation figure's title: reference, verdict and how many determined cells pass."""
+    name = document["reference"]["name"]
+    return (f"validation against {name}: {document['verdict']} "
+            f"({document['n_pass']}/{document['n_pass'] + document['n_fail']} cells pass)")
 
 
 def format_validation(document: Mapping[str, Any]) -> str:
-    """The terminal text of :func:`analyze_validate`: the table in short, then the summary line."""
+    """The terminal text of a validation.json document (:func:`validate_runs`): the table in short, then the summary line."""
     header = (f"{'population':<10} {'statistic':<9} {'KS':>7} {'KS max':>7} {'KS thr':>7} "
               f"{'effect':>7} {'eff thr':>7}  status")
     lines = [header]
@@ -750,3 +671,35 @@ def meanfield_verdict(data: Any, tolerance: float = 0.10, t_start: float | None 
                f"({100 * types['I']['relative_difference']:+.1f} %); tolerance {100 * tolerance:g} %")
     return {"verdict": verdict, "rule": rule, "tolerance": tolerance, "window_ms": [t0, t1],
             "types": types, "summary": summary}
+
+
+def combine_meanfield_verdicts(runs: Sequence[Mapping[str, Any]], tolerance: float = 0.10) -> dict[str, Any]:
+    """One verdict over several runs' :func:`meanfield_verdict` results: PASS when every run passes.
+
+    Args:
+        runs: the runs' results (each may carry ``run_id`` and ``spikes_file`` beside
+            :func:`meanfield_verdict`'s keys).
+        tolerance: the relative tolerance the runs were judged with.
+
+    Returns:
+        ``{"verdict", "summary" (one line: the run's own for a single run), "rule",
+        "tolerance", "n_runs", "n_pass", "runs": [...]}``.
+
+    Raises:
+        ValueError: without runs.
+    """
+    if not runs:
+        raise ValueError("the mean-field verdict needs at least one run")
+    n_pass = sum(r["verdict"] == "PASS" for r in runs)
+    verdict = "PASS" if n_pass == len(runs) else "FAIL"
+    if len(runs) == 1:
+        summary = runs[0]["summary"]
+    else:
+        spans = []
+        for kind in ("E", "I"):
+            rel = [100 * r["types"][kind]["relative_difference"] for r in runs]
+            spans.append(f"{kind} {min(rel):+.1f} % to {max(rel):+.1f} %")
+        summary = (f"mean-field validation: {verdict} - {n_pass}/{len(runs)} runs within {100 * tolerance:g} % "
+                   f"of the mean field ({', '.join(spans)})")
+    return {"verdict": verdict, "summary": summary, "rule": runs[0]["rule"], "tolerance": tolerance,
+            "n_runs": len(runs), "n_pass": n_pass, "runs": list(runs)}

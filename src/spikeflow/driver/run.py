@@ -10,9 +10,12 @@ the MPI gather, the family's side outputs and the atomic write of the spikes fil
 from __future__ import annotations
 
 import datetime as dt
+import os
 import platform
+import sys
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -26,6 +29,40 @@ from spikeflow.models import get_model
 from spikeflow.preflight import check_run
 
 
+#: Variables of a process started by an MPI launcher (mpirun, srun, hydra): NEST then joins the
+#: launcher's MPI job, whose security settings are the launcher's to choose.
+LAUNCHED_BY = ("OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMIX_NAMESPACE", "PMI_RANK", "PMI_SIZE", "PMI_FD", "SLURM_STEP_ID")
+#: What a NEST process that no launcher started gets before ``import nest``. NEST built with MPI
+#: starts MPI when it is imported; Open MPI then runs as a "singleton" with its own local PMIx
+#: server, whose security component "munge" is tried first and, with no munge daemon running,
+#: retried with back-off for 2.25 s before the built-in "native" one is taken (measured with
+#: strace on this machine: ``import nest`` 3.02 s, with native at once 0.77 s). A singleton's
+#: server and client are one user's processes on one host, which is what "native" checks.
+SINGLETON_ENV = {"PMIX_MCA_psec": "native"}
+
+
+def prepare_nest_process(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Set what a process that is about to import NEST for one run needs, unless already set.
+
+    ``PYNEST_QUIET`` (no banner), and :data:`SINGLETON_ENV` when no MPI launcher started the
+    process (none of :data:`LAUNCHED_BY` is set); a value the user set is kept. Call it before
+    ``import nest``; afterwards it changes nothing.
+
+    Args:
+        environ: the environment to change (default: ``os.environ``).
+
+    Returns:
+        The variables that were set.
+    """
+    env = os.environ if environ is None else environ
+    wanted = {"PYNEST_QUIET": "1"}
+    if not any(name in env for name in LAUNCHED_BY):
+        wanted.update(SINGLETON_ENV)
+    done = {k: v for k, v in wanted.items() if k not in env}
+    env.update(done)
+    return done
+
+
 def simulate(
     cfg: Mapping[str, Any],
     out: str | Path,
@@ -33,6 +70,7 @@ def simulate(
     run_id: str = "run",
     log: Callable[[str], None] | None = None,
     sources: Mapping[str, Any] | None = None,
+    process: Mapping[str, Any] | None = None,
 ) -> Path | None:
     """Run one resolved run config and write its spikes file (and the model's side outputs).
 
@@ -43,6 +81,9 @@ def simulate(
         log: where progress lines go (default: stdout of rank 0).
         sources: the config files this run came from (``run_config_path``, ``study_config_path``),
             recorded with their hashes in the metadata's ``provenance``.
+        process: for a run that is not the first in its process (:func:`run_many`), what the
+            metadata's ``process`` entry says about it (runs before it, whether the peak
+            resident set was reset); None for a run in a process of its own.
 
     Returns:
         The spikes file on rank 0, None on other ranks.
@@ -112,7 +153,11 @@ def simulate(
         protocol=timeline(protocol),
         record_start_ms=leading,
         collect_s=collect_s,
-        extra={**extra, "provenance": provenance.collect(session.nest, session.num_ranks, **dict(sources or {}))},
+        extra={
+            **extra,
+            "provenance": provenance.collect(session.nest, session.num_ranks, **dict(sources or {})),
+            **({"process": dict(process)} if process else {}),
+        },
     )
     path = write_spikes(out, populations, metadata, reports=reports)
     say(f"wrote {sum(counts.values()):,} spikes of {len(populations)} populations to {path} (collected in {collect_s:.2f} s)")
@@ -126,18 +171,126 @@ def run(
     run_id: str = "run",
     log: Callable[[str], None] | None = None,
     sources: Mapping[str, Any] | None = None,
+    process: Mapping[str, Any] | None = None,
 ) -> int:
     """One run into its directory: ``out_dir/spikes.h5`` (written last) and the model's side outputs.
 
     A family whose run is more than one pass of the driver says so with an ``execute`` hook
-    (training: epochs, checkpoints, resume); every other model goes through :func:`simulate`.
+    (training: epochs, checkpoints, resume); every other model goes through :func:`simulate`
+    (``process``: see there).
     """
     model = get_model(cfg["model"])
     execute = getattr(model, "execute", None)
     if execute is not None:
         return int(execute(cfg, Path(out_dir), run_id, sources=sources) or 0)
-    simulate(cfg, Path(out_dir) / "spikes.h5", run_id=run_id, log=log, sources=sources)
+    simulate(cfg, Path(out_dir) / "spikes.h5", run_id=run_id, log=log, sources=sources, process=process)
     return 0
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of :func:`run_many`.
+
+    Attributes:
+        cfg: the run's resolved config.
+        out_dir: its directory (``spikes.h5`` written last).
+        run_id: its name in the metadata.
+        sources: its config files (see :func:`simulate`).
+        log_path: a file that gets the run's progress lines (besides stdout), or None.
+    """
+
+    cfg: Mapping[str, Any]
+    out_dir: Path
+    run_id: str
+    sources: Mapping[str, Any] = field(default_factory=dict)
+    log_path: Path | None = None
+
+
+def run_many(specs: Sequence[RunSpec], *, log: Callable[[str], None] | None = None) -> int:
+    """Several runs one after another in this process: NEST, h5py and the models are loaded once.
+
+    Every run gets a fresh kernel (:class:`~spikeflow.driver.session.Session` resets it), so a
+    run's spikes are bit-identical to those of the same config and seed in a process of its own
+    (tested by checksum of the spike datasets). Before every run after the first, the previous
+    network is freed (``ResetKernel``), freed heap memory is handed back to the system
+    (``malloc_trim``) and the process's peak resident set is reset (Linux ``clear_refs``), so
+    that the memory probes of a run are its own as far as the OS allows; its metadata says so
+    (``process``: runs before it in the process, whether the peak was reset). The runs
+    share no state besides that: a run that fails stops the batch with its error.
+
+    Args:
+        specs: the runs, in order (none of them an MPI run: a batch runs in one process).
+        log: where progress lines go besides each run's log file (default: stdout).
+
+    Returns:
+        0 when every run finished.
+    """
+    for index, spec in enumerate(specs):
+        process = None
+        if index:
+            process = {"runs_before": index, "peak_rss_reset": _fresh_memory()}
+        say = _RunPrinter(spec.run_id, spec.log_path, log, batch=len(specs) > 1)
+        try:
+            run(spec.cfg, spec.out_dir, run_id=spec.run_id, log=say, sources=spec.sources, process=process)
+        except BaseException:
+            if len(specs) > 1:  # the error itself follows from the caller; say which run it was
+                print(f"spikeflow: run {spec.run_id} ({index + 1} of {len(specs)} in this process) failed", file=sys.stderr)
+            raise
+        finally:
+            say.close()
+    return 0
+
+
+def _fresh_memory() -> bool:
+    """Free the previous run's network and reset the peak resident set; True if the peak was reset."""
+    import ctypes
+    import ctypes.util
+
+    import nest
+
+    nest.ResetKernel()
+    try:  # glibc: give freed heap pages back, so that the next run starts near a fresh process's size
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+    try:  # Linux >= 4.0: "5" resets the peak resident set (VmHWM, which getrusage's ru_maxrss reports)
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class _RunPrinter:
+    """Progress lines of one run: to its log file (if any) and to ``log`` or stdout.
+
+    Args:
+        run_id: the run's name (prefixed to its lines on stdout in a batch).
+        path: the run's log file (written afresh, line-buffered), or None.
+        log: where lines go besides the file (default: stdout with a ``[spikeflow]`` prefix).
+        batch: whether the run shares its process with others.
+    """
+
+    def __init__(self, run_id: str, path: Path | None, log: Callable[[str], None] | None, batch: bool) -> None:
+        self.prefix = f"[{run_id}] " if batch else ""
+        self.log = log
+        self.file = None
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.file = open(path, "w", encoding="utf-8", buffering=1)
+
+    def __call__(self, message: str) -> None:
+        if self.file is not None:
+            self.file.write(f"[spikeflow] {message}\n")
+        if self.log is not None:
+            self.log(self.prefix + message)
+        else:
+            print(f"[spikeflow] {self.prefix}{message}", flush=True)
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
 
 
 def run_metadata(

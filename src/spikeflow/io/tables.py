@@ -40,6 +40,17 @@ def to_json_value(value: Any) -> Any:
         The same structure with mappings as dicts (keys as str), sequences and arrays as
         lists, numpy scalars as Python scalars and non-finite floats as None.
     """
+    kind = type(value)  # exact types first: a large table is millions of these calls
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is int or kind is str or kind is bool or value is None:
+        return value
+    if kind is list or kind is tuple:
+        return [to_json_value(v) for v in value]
+    if kind is np.ndarray and value.dtype.kind in "iub":
+        return value.tolist()  # integers and booleans are finite: Python scalars directly
+    if kind is np.ndarray and value.dtype.kind == "f" and value.size and bool(np.isfinite(value).all()):
+        return value.tolist()
     if isinstance(value, Mapping):
         return {str(k): to_json_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, np.ndarray)):

@@ -36,8 +36,8 @@ from spikeflow.meanfield.stability import (
 )
 
 #: Where the other public names live. Imported on first use (PEP 562), so that importing
-#: ``spikeflow.meanfield.cli`` - which every ``spikeflow`` command does - does not pay for
-#: scipy.optimize and scipy.special.
+#: a submodule (``spikeflow.meanfield.stability``, say) does not pay for scipy.optimize and
+#: scipy.special.
 _WHERE = {
     "FixedPoints": "fixed_points",
     "find_fixed_points": "fixed_points",

@@ -21,25 +21,22 @@ cluster) are saddles in practice.
 **States.** Fixed points are the same state when, after ordering the clusters by their E rate
 (then their I partner's rate), all rates agree within 0.01 Hz.
 
-:func:`write_meanfield` writes ``meanfield.json`` (settings, states, fixed points, landscape
-summary), ``fixed_points.csv`` (one row per fixed point, all population rates) and
-``meanfield.h5`` (all arrays), each atomically; :func:`format_meanfield` renders the states
-for the terminal. Units: rates in Hz, eigenvalues in units of 1/tau (rate time constant),
+:func:`meanfield_document` and :func:`fixed_point_table` shape a study for ``meanfield.json``
+(settings, states, fixed points, landscape summary) and ``fixed_points.csv`` (one row per fixed
+point, all population rates); :func:`format_meanfield` renders the states for the terminal.
+:mod:`spikeflow.tasks.meanfield` writes those and ``meanfield.h5`` (all arrays,
+:mod:`spikeflow.io.meanfield`). Units: rates in Hz, eigenvalues in units of 1/tau (rate time constant),
 potential in Hz^2.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from spikeflow.io.atomic import atomic_path
-from spikeflow.io.tables import write_csv, write_json
 from spikeflow.meanfield.fixed_points import find_fixed_points, initial_rates
 from spikeflow.meanfield.landscape import Landscape, RateModel, reduced_landscape
 from spikeflow.meanfield.stability import classify
@@ -50,7 +47,8 @@ __all__ = [
     "format_meanfield",
     "meanfield_study",
     "pattern_starts",
-    "write_meanfield",
+    "meanfield_document",
+    "fixed_point_table",
 ]
 
 #: E-cluster rates spread less than this (Hz): the fixed point is uniform (k = 0).
@@ -370,24 +368,18 @@ def _landscape_summary(land: Landscape | None, names: list[str]) -> dict[str, An
     }
 
 
-def write_meanfield(result: Mapping[str, Any], out_dir: str | os.PathLike) -> dict[str, Path]:
-    """Write ``meanfield.json``, ``fixed_points.csv`` and ``meanfield.h5`` into ``out_dir`` (atomically).
+def meanfield_document(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The meanfield.json document of a mean-field study.
 
     Args:
         result: From :func:`meanfield_study`.
-        out_dir: Directory (created).
 
     Returns:
-        The paths written, by kind (``json``, ``csv``, ``h5``).
+        ``{"model", "populations", "settings", "params", "n_fixed_points", "n_states",
+        "states", "fixed_points", "landscape" (summary or None), "search_s", "elapsed_s"}``.
     """
-    import h5py
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     names = result["populations"]["names"]
-    rates = np.asarray(result["rates"])
-
-    document = {
+    return {
         "model": result["model"],
         "populations": result["populations"],
         "settings": result["settings"],
@@ -400,57 +392,28 @@ def write_meanfield(result: Mapping[str, Any], out_dir: str | os.PathLike) -> di
         "search_s": result["search_s"],
         "elapsed_s": result["elapsed_s"],
     }
-    paths = {"json": write_json(out / "meanfield.json", document)}
 
+
+def fixed_point_table(result: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The rows and columns of fixed_points.csv: one row per fixed point, all population rates (Hz).
+
+    Args:
+        result: From :func:`meanfield_study`.
+
+    Returns:
+        ``(rows, columns)``: ``index``, ``state``, :data:`SUMMARY_COLUMNS`,
+        ``active_clusters`` (joined by ";"), ``residual_hz`` and ``rate_<population>_hz``.
+    """
+    names = result["populations"]["names"]
+    rates = np.asarray(result["rates"])
     columns = ["index", "state", *SUMMARY_COLUMNS, "active_clusters", "residual_hz"] + [f"rate_{n}_hz" for n in names]
-    csv_rows = []
+    rows = []
     for row, nu in zip(result["fixed_points"], rates):
         r = dict(row)
         r["active_clusters"] = ";".join(str(c) for c in row["active_clusters"])
         r.update({f"rate_{n}_hz": float(v) for n, v in zip(names, nu)})
-        csv_rows.append(r)
-    paths["csv"] = write_csv(out / "fixed_points.csv", csv_rows, columns)
-
-    h5_path = out / "meanfield.h5"
-    str_dt = h5py.string_dtype()
-    with atomic_path(h5_path) as tmp, h5py.File(tmp, "w") as f:
-        f.attrs["model"] = result["model"]
-        f.attrs["units"] = "rates Hz, eigenvalues 1/tau, potential Hz^2"
-        f.create_dataset("names", data=np.array(names, dtype=object), dtype=str_dt)
-        f.create_dataset("types", data=np.array(result["populations"]["types"], dtype=object), dtype=str_dt)
-        f.create_dataset("cluster", data=np.array(result["populations"]["cluster"], dtype=np.int64))
-        fp = f.create_group("fixed_points")
-        fp.create_dataset("rates", data=rates.reshape(-1, len(names)))
-        fp.create_dataset("residuals", data=np.asarray(result["residuals"]))
-        fp.create_dataset("eigenvalues", data=np.asarray(result["eigenvalues"]))
-        fp.create_dataset("jacobians", data=np.asarray(result["jacobians"]), compression="gzip")
-        rows = result["fixed_points"]
-        fp.create_dataset("k", data=np.array([r["k"] for r in rows], dtype=np.int64))
-        fp.create_dataset("state", data=np.array([r["state"] for r in rows], dtype=np.int64))
-        fp.create_dataset("verdict", data=np.array([r["verdict"] for r in rows], dtype=object), dtype=str_dt)
-        land = result["landscape"]
-        if land is not None:
-            g = f.create_group("landscape")
-            g.attrs["focus"] = [names[i] for i in land.focus]
-            g.create_dataset("focus_index", data=land.focus)
-            g.create_dataset("grid", data=land.grid)
-            g.create_dataset("phi_eff", data=land.phi_eff)
-            g.create_dataset("force", data=land.force)
-            g.create_dataset("ambient", data=land.ambient, compression="gzip")
-            g.create_dataset("fixed_points", data=land.fixed_points.reshape(-1, len(names)))
-            g.create_dataset("fixed_point_focus", data=land.fixed_point_focus)
-            g.create_dataset("eigenvalues", data=land.eigenvalues)
-            g.create_dataset("verdict", data=np.array(land.verdicts, dtype=object), dtype=str_dt)
-            if land.potential is not None:
-                g.create_dataset("potential", data=land.potential)
-            for i, p in enumerate(land.paths):
-                pg = g.create_group(f"paths/{i}")
-                pg.attrs["start"], pg.attrs["end"] = p.start, p.end
-                pg.attrs["barrier_start"], pg.attrs["barrier_end"] = p.barrier_start, p.barrier_end
-                for key in ("points", "arc_length", "force", "potential"):
-                    pg.create_dataset(key, data=getattr(p, key))
-    paths["h5"] = h5_path
-    return paths
+        rows.append(r)
+    return rows, columns
 
 
 def _fmt(x: Any, spec: str = "6.2f") -> str:

@@ -1,13 +1,15 @@
 """Figures of the mean-field study (:func:`spikeflow.meanfield.study.meanfield_study`).
 
-* ``meanfield_states.png``: the E-cluster rates of every distinct state (clusters ordered by
+* :func:`plot_states`: the E-cluster rates of every distinct state (clusters ordered by
   rate), coloured by stability (green stable, red unstable), and the largest real part of the
   Jacobian's eigenvalues per state (< 0: stable);
-* ``meanfield_spectra.png``: the eigenvalues of each state in the complex plane;
-* ``meanfield_landscape.png``: the reduced landscape - for two focus populations the speed
+* :func:`plot_spectra`: the eigenvalues of each state in the complex plane;
+* :func:`plot_landscape`: the reduced landscape - for two focus populations the speed
   ``|F|`` (colour, log scale), the flow of ``F`` (stream lines), the nullclines ``F_1 = 0`` and
   ``F_2 = 0``, the reduced fixed points (filled: stable, open: unstable) and the minimal-|F|
   paths, beside the potential along each path; for one focus population ``F(x)`` and ``U(x)``.
+
+:func:`plot_meanfield` draws all three (file names: :data:`spikeflow.tasks.meanfield.OUTPUTS`).
 
 Units: rates in Hz, eigenvalues in 1/tau, potential in Hz^2.
 """
@@ -159,23 +161,29 @@ def plot_landscape(result: Mapping[str, Any], path: str | os.PathLike) -> Path |
     return save_figure(fig, path)
 
 
-def plot_meanfield(result: Mapping[str, Any], out_dir: str | os.PathLike) -> dict[str, Path]:
-    """All figures into ``out_dir``; returns the paths written by kind (states, spectra, landscape).
+def plot_meanfield(result: Mapping[str, Any], paths: Mapping[str, str | os.PathLike]) -> dict[str, Path]:
+    """All three figures of a study.
 
     The landscape figure is always written (a note when the study has no landscape), so that
     the set of files is the same for every run.
+
+    Args:
+        result: From :func:`spikeflow.meanfield.study.meanfield_study`.
+        paths: the PNG file of each figure: ``states``, ``spectra`` and ``landscape``.
+
+    Returns:
+        The paths written, by the same keys.
     """
-    out = Path(out_dir)
-    paths = {
-        "states": plot_states(result, out / "meanfield_states.png"),
-        "spectra": plot_spectra(result, out / "meanfield_spectra.png"),
+    written = {
+        "states": plot_states(result, paths["states"]),
+        "spectra": plot_spectra(result, paths["spectra"]),
     }
-    land = plot_landscape(result, out / "meanfield_landscape.png")
+    land = plot_landscape(result, paths["landscape"])
     if land is None:  # a fixed set of outputs for the workflow: say why there is no landscape
         plt = pyplot()
         fig, ax = plt.subplots(figsize=(6, 2))
         ax.axis("off")
         ax.text(0.5, 0.5, "no landscape computed (analysis.meanfield.landscape: false)", ha="center", va="center")
-        land = save_figure(fig, out / "meanfield_landscape.png")
-    paths["landscape"] = land
-    return paths
+        land = save_figure(fig, paths["landscape"])
+    written["landscape"] = land
+    return written

@@ -1,7 +1,7 @@
 """Figure of the memory analysis: peak memory per rank, measured, fitted and predicted.
 
-:func:`plot_memory` draws the runs of :func:`spikeflow.analysis.memory.analyze_memory`
-against connections per rank, with the fitted :class:`spikeflow.analysis.memory.MemoryModel`
+:func:`plot_memory` draws the runs of a :class:`spikeflow.analysis.memory.MemoryAnalysis`
+against connections per rank, with its fitted :class:`spikeflow.analysis.memory.MemoryModel`
 and its predictions, saves the figure as PNG (150 dpi) atomically and closes it
 (:func:`spikeflow.plots.common.save_figure`). Memory in MB = kB / 1024.
 """
@@ -12,13 +12,12 @@ import math
 import os
 import textwrap
 from pathlib import Path
-from typing import Any, Mapping, Sequence
 
 import numpy as np
 from matplotlib.ticker import FuncFormatter
 
 from spikeflow.analysis.costs import KB_PER_MB
-from spikeflow.analysis.memory import TARGET, MemoryModel
+from spikeflow.analysis.memory import TARGET, MemoryAnalysis
 from spikeflow.plots.common import pyplot, save_figure
 
 plt = pyplot()  # matplotlib.pyplot on the Agg backend
@@ -31,13 +30,7 @@ RANK_COLORS = ("#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
 PREDICTED_COLOR = "#d62728"
 
 
-def plot_memory(
-    records: Sequence[Mapping[str, Any]],
-    model: MemoryModel | None,
-    prediction: Sequence[Mapping[str, Any]],
-    path: str | os.PathLike,
-    error: str | None = None,
-) -> Path:
+def plot_memory(result: MemoryAnalysis, path: str | os.PathLike) -> Path:
     """Peak memory per rank (MB) against connections per rank.
 
     Measured runs are filled circles (colour: ranks), the model evaluated along the
@@ -48,18 +41,17 @@ def plot_memory(
     rank, kB per neuron, B per connection) or, without a model, why the fit failed.
 
     Args:
-        records: :func:`spikeflow.analysis.costs.run_costs` records of the measured runs
-            (``n_connections``, ``n_neurons``, ``ranks`` and the fitted target, MB).
-        model: the fitted model, or None if the fit failed.
-        prediction: prediction rows with the keys of
-            :data:`spikeflow.analysis.memory.PREDICTION_COLUMNS` (memory of the whole job,
+        result: the memory analysis: its ``records`` (``n_connections``, ``n_neurons``,
+            ``ranks`` and the fitted target, MB), ``model`` (the generic terms, or None if
+            the fit failed, then ``error`` says why) and ``prediction`` rows
+            (:data:`spikeflow.analysis.memory.PREDICTION_COLUMNS`: memory of the whole job,
             MB; drawn per rank, i.e. divided by ``ranks``).
         path: PNG file to write.
-        error: why the fit failed (shown when ``model`` is None).
 
     Returns:
         The path written.
     """
+    records, model, prediction, error = result.records, result.model, result.prediction, result.error
     fig, ax = plt.subplots(figsize=(6.4, 4.6), layout="constrained")
     k = np.array([r["n_connections"] / r["ranks"] for r in records], dtype=float)
     y = np.array([r.get(TARGET, math.nan) for r in records], dtype=float)

@@ -34,7 +34,8 @@ def validation_figure(result: Mapping[str, Any], path: str | os.PathLike, title:
     """Draw the result of :func:`spikeflow.analysis.validation.validate` to ``path`` (PNG).
 
     Args:
-        result: the dict :func:`validate` returns (needs ``cells``, ``verdict``, ``rule``).
+        result: the dict :func:`validate` returns, or the validation.json document of
+            :func:`~spikeflow.analysis.validation.validate_runs` (needs ``cells``, ``verdict``, ``rule``).
         path: the PNG file to write (atomically).
         title: first title line (default: "validation: VERDICT").
 

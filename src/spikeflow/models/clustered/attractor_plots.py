@@ -64,9 +64,19 @@ def _segment_strip(ax: Any, result: Any, colors: Mapping[int, Any]) -> None:
     """Kept segments as coloured blocks (colour per state), dropped ones grey."""
     seq = result.sequence
     t0, width = seq.t_start_ms, seq.bin_ms
-    for start, stop, state in zip(seq.seg_start, seq.seg_stop, seq.seg_state):
-        color = DROPPED_COLOR if state < 0 else colors.get(int(state), OTHER_COLOR)
-        ax.axvspan(t0 + start * width, t0 + stop * width, color=color, linewidth=0)
+    state = np.asarray(seq.seg_state)
+    color_of = np.full(state.size, -2, dtype=np.int64)  # -2: other, -1: dropped, k: ranked state k
+    for s, _ in colors.items():
+        color_of[state == s] = s
+    color_of[state < 0] = -1
+    starts = t0 + np.asarray(seq.seg_start) * width
+    widths = (np.asarray(seq.seg_stop) - np.asarray(seq.seg_start)) * width
+    # one collection per colour (not one patch per segment): a long run has thousands of segments
+    for key in np.unique(color_of):
+        pick = color_of == key
+        color = DROPPED_COLOR if key == -1 else (OTHER_COLOR if key == -2 else colors[int(key)])
+        ax.broken_barh(np.column_stack((starts[pick], widths[pick])), (0.0, 1.0), facecolors=color, linewidth=0)
+    ax.set_ylim(0.0, 1.0)
 
 
 def cluster_rates(result: Any, path: str | os.PathLike, top_states: int = 20) -> Path:
@@ -139,10 +149,13 @@ def state_sequence(result: Any, path: str | os.PathLike, top_states: int = 20) -
         gridspec_kw={"height_ratios": [max(n_rows, 3), 2]}, layout="constrained",
     )
     t0, t1 = seq.t_start_ms, seq.t_start_ms + seq.analysed_ms
-    for start, end, state in zip(seq.starts_ms, seq.ends_ms, seq.sequence):
-        row = row_of.get(int(state), len(ranked))
+    starts, ends = np.asarray(seq.starts_ms), np.asarray(seq.ends_ms)
+    rows = np.array([row_of.get(int(state), len(ranked)) for state in seq.sequence], dtype=np.int64)
+    for row in np.unique(rows):  # one collection per row, not one per segment
+        pick = rows == row
         color = palette[row] if row < len(ranked) else OTHER_COLOR
-        ax.broken_barh([(start, end - start)], (row - 0.4, 0.8), facecolors=color, linewidth=0)
+        ax.broken_barh(np.column_stack((starts[pick], ends[pick] - starts[pick])), (row - 0.4, 0.8),
+                       facecolors=color, linewidth=0)
     names = [labels[s] for s in ranked] + (["other"] if n_rows > len(ranked) else [])
     names = [n if len(n) <= 30 else n[:27] + "..." for n in names]
     ax.set_yticks(np.arange(n_rows), names, fontsize="small" if n_rows > 12 else "medium")
@@ -157,8 +170,10 @@ def state_sequence(result: Any, path: str | os.PathLike, top_states: int = 20) -
     ax.grid(axis="x", color="0.92")
     ax.set_axisbelow(True)
     k = result.active.sum(axis=0)
-    times = np.append(result.times_ms, t1)
-    kax.stairs(k, times, color="black", linewidth=0.8)
+    # the step function at its changes only (a line, not a patch of one vertex per bin)
+    change = np.concatenate(([0], np.flatnonzero(np.diff(k)) + 1)) if k.size else np.zeros(0, dtype=np.int64)
+    edges = np.append(np.asarray(result.times_ms)[change], t1)
+    kax.plot(edges, np.append(k[change], k[-1] if k.size else 0), drawstyle="steps-post", color="black", linewidth=0.8)
     kax.set_ylabel("active\npopulations")
     kax.yaxis.set_major_locator(MaxNLocator(integer=True))
     kax.set_ylim(-0.2, max(int(k.max()) if k.size else 1, 1) + 0.5)

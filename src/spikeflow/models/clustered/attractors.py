@@ -50,10 +50,13 @@ Also the distribution of the number of co-active populations: ``k_active_fractio
 fraction of all bins of the window with exactly ``k`` active populations, ``k = 0..n_pop``
 (from the activity matrix, dropped segments included), and its mean ``mean_active_count``.
 
-:func:`analyze_attractors` runs all of it on one spikes file and writes ``attractors.h5``
-(:class:`AttractorAnalysis`, loadable), ``attractors.json``, ``states.csv`` and three
-figures; :func:`summarize_attractors` and :func:`write_summary` make the study-level
-summary over repeats and sweep values.
+:func:`compute_attractors` runs all of it on one run's spikes and returns an
+:class:`AttractorAnalysis` (its :meth:`~AttractorAnalysis.summary` is the attractors.json
+document); :func:`summarize_attractors` makes the study-level summary over repeats and sweep
+values from those documents. Everything here is computation: :mod:`spikeflow.tasks.attractors`
+reads the spikes file, writes attractors.h5 (:mod:`spikeflow.io.attractors`), attractors.json,
+states.csv and the summary's files, and hands the results to the figures
+(:mod:`spikeflow.models.clustered.attractor_plots`).
 """
 
 from __future__ import annotations
@@ -62,25 +65,20 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-import h5py
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from spikeflow.analysis import spiketrains as st
 from spikeflow.analysis.rates import analysis_window
-from spikeflow.io.atomic import atomic_path
-from spikeflow.io.spikes import SpikeData, read_spikes
-from spikeflow.io.tables import format_cell, to_json_value, write_csv, write_json
+from spikeflow.io.spikes import SpikeData
+from spikeflow.io.tables import format_cell, to_json_value
 
 __all__ = [
     "POPULATION_CHOICES",
     "THRESHOLD_METHODS",
     "STATE_COLUMNS",
-    "FIGURES",
-    "SUMMARY_FIGURE",
     "select_populations",
     "population_rates",
     "active_clusters",
@@ -90,11 +88,10 @@ __all__ = [
     "transition_matrix",
     "AttractorAnalysis",
     "compute_attractors",
-    "analyze_attractors",
+    "state_rows",
     "format_summary",
     "summarize_attractors",
-    "write_summary",
-    "analyze_attractor_summary",
+    "summary_table",
     "format_group_summary",
 ]
 
@@ -119,13 +116,6 @@ STATE_COLUMNS = [
     "mean_rate_active_hz",
     "mean_rate_inactive_hz",
 ]
-#: Figure files of :func:`analyze_attractors`.
-FIGURES = ("cluster_rates.png", "state_sequence.png", "transition_matrix.png")
-#: Figure file of :func:`write_summary`.
-SUMMARY_FIGURE = "metastability.png"
-#: Format tag and version of attractors.h5.
-H5_FORMAT = "spikeflow-attractors"
-H5_VERSION = 1
 
 
 # --------------------------------------------------------------------------------------
@@ -621,7 +611,19 @@ class AttractorAnalysis:
         return self.sequence.table(self.populations)
 
     def summary(self) -> dict[str, Any]:
-        """The attractors.json document (see :func:`analyze_attractors`)."""
+        """The attractors.json document.
+
+        Returns:
+            ``run_id``, ``model``, ``study``, ``seed``, ``spikes_file``, ``window_ms``,
+            ``analysed_ms``, ``n_bins``, ``options``, ``populations``, ``population_sizes``,
+            ``thresholds_hz``, ``n_states``, ``n_segments``, ``n_kept_segments``,
+            ``dropped_fraction``, ``n_transitions`` (state changes), ``n_self_transitions``,
+            ``transitions_per_s``, ``mean_dwell_ms`` / ``median_dwell_ms`` /
+            ``max_dwell_ms`` (over kept segments), ``dwell_times_ms`` and ``occupancy`` (per
+            state), ``k_active_fraction``, ``mean_active_count``, ``fraction_no_active``,
+            ``state_labels``, ``transition_counts``, ``transition_probability``, ``states``
+            (per-state rows) and ``config`` (the run's resolved config).
+        """
         seq = self.sequence
         counts, _, probability = self.transitions()
         n_self = int(np.trace(counts))
@@ -664,99 +666,6 @@ class AttractorAnalysis:
             "states": self.state_table(),
             "config": self.config,
         }
-
-    # ---- persistence
-
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the analysis to one HDF5 file, atomically.
-
-        Layout: root attrs ``format`` ("spikeflow-attractors"), ``version`` (1),
-        ``bin_ms``, ``window_ms``, ``min_state_ms``, ``spikes_file``; datasets
-        ``populations`` (str), ``population_sizes``, ``times_ms``, ``rates_hz`` (gzip),
-        ``thresholds_hz``, ``active`` (bool), ``segments/{start_bin,stop_bin,state}``
-        (state -1: dropped), ``states/active`` (bool, n_states x n_pop),
-        ``states/mean_rates_hz``, ``transitions/{counts,occurrences,probability}``; the
-        documents ``json/{options,config,metadata}`` as JSON text.
-
-        Returns:
-            The path written.
-        """
-        seq = self.sequence
-        counts, occurrences, probability = self.transitions()
-        membership = np.zeros((seq.n_states, len(self.populations)), dtype=bool)
-        for index, identity in enumerate(seq.identities):
-            membership[index, list(identity)] = True
-        strings = h5py.string_dtype()
-        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
-            f.attrs["format"] = H5_FORMAT
-            f.attrs["version"] = H5_VERSION
-            f.attrs["bin_ms"] = seq.bin_ms
-            f.attrs["window_ms"] = np.asarray(self.window_ms, dtype=np.float64)
-            f.attrs["min_state_ms"] = seq.min_state_ms
-            f.attrs["spikes_file"] = self.spikes_file
-            f.create_dataset("populations", data=np.array(self.populations, dtype=object), dtype=strings)
-            f.create_dataset("population_sizes", data=np.asarray(self.population_sizes, dtype=np.int64))
-            f.create_dataset("times_ms", data=self.times_ms)
-            f.create_dataset("rates_hz", data=self.rates_hz, compression="gzip", compression_opts=4)
-            f.create_dataset("thresholds_hz", data=self.thresholds_hz)
-            f.create_dataset("active", data=self.active, dtype=bool, compression="gzip", compression_opts=4)
-            g = f.create_group("segments")
-            g.create_dataset("start_bin", data=seq.seg_start)
-            g.create_dataset("stop_bin", data=seq.seg_stop)
-            g.create_dataset("state", data=seq.seg_state)
-            g = f.create_group("states")
-            g.create_dataset("active", data=membership, dtype=bool)
-            g.create_dataset("labels", data=np.array(self.state_labels(), dtype=object), dtype=strings)
-            if seq.mean_rates_hz is not None:
-                g.create_dataset("mean_rates_hz", data=seq.mean_rates_hz)
-            g = f.create_group("transitions")
-            g.create_dataset("counts", data=counts)
-            g.create_dataset("occurrences", data=occurrences)
-            g.create_dataset("probability", data=probability)
-            g = f.create_group("json")
-            for name, doc in (("options", self.options), ("config", self.config), ("metadata", self.metadata)):
-                g.create_dataset(name, data=json.dumps(to_json_value(doc), allow_nan=False), dtype=strings)
-        return Path(path)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> "AttractorAnalysis":
-        """Read an analysis written by :meth:`save`."""
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"no attractors file {path}")
-        with h5py.File(path, "r") as f:
-            if f.attrs.get("format") != H5_FORMAT:
-                raise ValueError(f"{path} is not a spikeflow attractors file")
-            membership = f["states/active"][()]
-            identities = tuple(tuple(int(i) for i in np.flatnonzero(row)) for row in membership)
-            times = f["times_ms"][()]
-            mean_rates = f["states/mean_rates_hz"][()] if "mean_rates_hz" in f["states"] else None
-            sequence = StateSequence(
-                t_start_ms=float(times[0]),
-                bin_ms=float(f.attrs["bin_ms"]),
-                n_bins=int(times.size),
-                min_state_ms=float(f.attrs["min_state_ms"]),
-                seg_start=f["segments/start_bin"][()],
-                seg_stop=f["segments/stop_bin"][()],
-                seg_state=f["segments/state"][()],
-                identities=identities,
-                mean_rates_hz=mean_rates,
-            )
-            window = f.attrs["window_ms"]
-            docs = {name: json.loads(f["json"][name][()]) for name in ("options", "config", "metadata")}
-            return cls(
-                populations=[p.decode() if isinstance(p, bytes) else str(p) for p in f["populations"][()]],
-                population_sizes=f["population_sizes"][()],
-                times_ms=times,
-                window_ms=(float(window[0]), float(window[1])),
-                rates_hz=f["rates_hz"][()],
-                thresholds_hz=f["thresholds_hz"][()],
-                active=f["active"][()].astype(bool),
-                sequence=sequence,
-                options=docs["options"],
-                config=docs["config"],
-                metadata=docs["metadata"],
-                spikes_file=str(f.attrs["spikes_file"]),
-            )
 
 
 # --------------------------------------------------------------------------------------
@@ -838,88 +747,16 @@ def compute_attractors(
     )
 
 
-def _csv_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return [{key: row.get(key) for key in STATE_COLUMNS} for row in rows]
-
-
-def analyze_attractors(
-    spikes_path: str | os.PathLike,
-    out_dir: str | os.PathLike,
-    populations: str | Sequence[str] = "e_clusters",
-    bin_ms: float = 0.5,
-    smoothing_ms: float = 10.0,
-    min_state_ms: float = 20.0,
-    figures: bool = True,
-    top_states: int = 20,
-    **options: Any,
-) -> dict[str, Any]:
-    """Run the attractor analysis of one spikes file and write its outputs.
-
-    Writes into ``out_dir`` (created if needed), each file atomically:
-
-    * ``cluster_rates.png``, ``state_sequence.png``, ``transition_matrix.png`` (if
-      ``figures``);
-    * ``states.csv``: one line per state, columns :data:`STATE_COLUMNS`;
-    * ``attractors.h5``: the :class:`AttractorAnalysis` (load with
-      :meth:`AttractorAnalysis.load`);
-    * ``attractors.json`` (written last): the summary of :meth:`AttractorAnalysis.summary`:
-      ``run_id``, ``model``, ``study``, ``seed``, ``spikes_file``, ``window_ms``,
-      ``analysed_ms``, ``n_bins``, ``options``, ``populations``, ``population_sizes``,
-      ``thresholds_hz``, ``n_states``, ``n_segments``, ``n_kept_segments``,
-      ``dropped_fraction``, ``n_transitions`` (state changes), ``n_self_transitions``,
-      ``transitions_per_s``, ``mean_dwell_ms`` / ``median_dwell_ms`` / ``max_dwell_ms``
-      (over kept segments), ``dwell_times_ms`` and ``occupancy`` (per state),
-      ``k_active_fraction``, ``mean_active_count``, ``fraction_no_active``,
-      ``state_labels``, ``transition_counts``, ``transition_probability``, ``states``
-      (per-state rows) and ``config`` (the run's resolved config).
-
-    Args:
-        spikes_path: the run's spikes file.
-        out_dir: output directory.
-        populations: ``"e_clusters"``, ``"all"`` or population names.
-        bin_ms: rate bin in ms.
-        smoothing_ms: Gaussian SD in ms (0: none).
-        min_state_ms: shortest kept state in ms.
-        figures: also draw the figures.
-        top_states: number of states (by occupancy) shown in the transition matrix and
-            named in the state sequence.
-        **options: passed to :func:`compute_attractors` (t_start, t_stop,
-            threshold_method, tol_hz, max_iter).
-
-    Returns:
-        The attractors.json document (undefined numbers as None, as in the file).
-    """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    data = read_spikes(spikes_path)
-    result = compute_attractors(
-        data,
-        populations=populations,
-        bin_ms=bin_ms,
-        smoothing_ms=smoothing_ms,
-        min_state_ms=min_state_ms,
-        spikes_file=str(spikes_path),
-        **options,
-    )
-    summary = to_json_value(result.summary())  # as written: NaN -> None
-    if figures:
-        from spikeflow.models.clustered import attractor_plots as plots  # matplotlib only when drawing
-
-        plots.cluster_rates(result, out_dir / FIGURES[0])
-        plots.state_sequence(result, out_dir / FIGURES[1], top_states=top_states)
-        plots.transition_matrix(result, out_dir / FIGURES[2], top_states=top_states)
-    write_csv(out_dir / "states.csv", _csv_rows(summary["states"]), STATE_COLUMNS)
-    result.save(out_dir / "attractors.h5")
-    write_json(out_dir / "attractors.json", summary)
-    return summary
-
+def state_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The rows of states.csv: one per state of an attractors.json document, keys :data:`STATE_COLUMNS`."""
+    return [{key: row.get(key) for key in STATE_COLUMNS} for row in summary["states"]]
 
 
 def format_summary(summary: Mapping[str, Any], max_states: int = 10) -> str:
     """The attractors.json document as text for the terminal.
 
     Args:
-        summary: the document of :func:`analyze_attractors`.
+        summary: an attractors.json document (:meth:`AttractorAnalysis.summary`).
         max_states: at most this many states are listed (by occupancy).
 
     Returns:
@@ -1052,8 +889,12 @@ def _group_x(values: Sequence[Any]) -> tuple[list[float | None], int | None]:
     return [None] * len(values), None
 
 
-def summarize_attractors(json_paths: Sequence[str | os.PathLike], group_by: str | None = "") -> dict[str, Any]:
-    """Summary over runs (repeats and sweep values) of their attractors.json files.
+def summarize_attractors(
+    documents: Sequence[Mapping[str, Any]],
+    group_by: str | None = "",
+    sources: Sequence[str | os.PathLike] | None = None,
+) -> dict[str, Any]:
+    """Summary over runs (repeats and sweep values) of their attractors.json documents.
 
     Runs are grouped by the value at the dotted path ``group_by`` in their config (e.g.
     ``"params.j_potentiated"``, or ``"params.j_potentiated.0"`` for one list element); with ``group_by`` empty, the one config key that differs
@@ -1072,20 +913,21 @@ def summarize_attractors(json_paths: Sequence[str | os.PathLike], group_by: str 
     longest).
 
     Args:
-        json_paths: attractors.json files of the runs.
+        documents: the runs' attractors.json documents (:meth:`AttractorAnalysis.summary`).
         group_by: dotted config path ("" or None: inferred).
+        sources: where each document came from (its file), for the runs' ``file`` and for
+            error messages (default: the run ids).
 
     Returns:
         ``{"group_by", "x_element", "n_runs", "groups": [...], "runs": [per-run rows]}``.
     """
-    if not json_paths:
+    if not documents:
         raise ValueError("summarize_attractors needs at least one attractors.json")
-    docs = []
-    for path in json_paths:
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no attractors summary {path}")
-        docs.append((path, json.loads(path.read_text(encoding="utf-8"))))
+    if sources is None:
+        sources = [str(doc.get("run_id") or f"run {i}") for i, doc in enumerate(documents)]
+    if len(sources) != len(documents):
+        raise ValueError(f"{len(documents)} attractors documents but {len(sources)} sources")
+    docs = list(zip(sources, documents))
     key = (group_by or "").strip()
     key = key.removeprefix("config.")
     if not key:
@@ -1125,7 +967,14 @@ def summarize_attractors(json_paths: Sequence[str | os.PathLike], group_by: str 
     return {"group_by": key, "x_element": x_element, "n_runs": len(runs), "groups": groups, "runs": runs}
 
 
-def _summary_columns(summary: Mapping[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+def summary_table(summary: Mapping[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The columns and rows of summary.csv: one line per group of :func:`summarize_attractors`.
+
+    Returns:
+        ``(columns, rows)``: ``group``, ``x``, ``n_runs``, each metric of
+        :data:`SUMMARY_METRICS` and its ``_sd``, ``k<k>_fraction`` and ``k<k>_fraction_sd``
+        (lists padded with zeros to the longest; a missing SD None).
+    """
     width = max((len(g["k_active_fraction"]) for g in summary["groups"]), default=0)
     columns = ["group", "x", "n_runs"]
     for metric in SUMMARY_METRICS:
@@ -1144,49 +993,6 @@ def _summary_columns(summary: Mapping[str, Any]) -> tuple[list[str], list[dict[s
             row[f"k{k}_fraction_sd"] = sds[k] if k < len(sds) else None
         rows.append(row)
     return columns, rows
-
-
-def write_summary(summary: Mapping[str, Any], out_dir: str | os.PathLike, figures: bool = True) -> list[Path]:
-    """Write the study summary of :func:`summarize_attractors`.
-
-    Writes into ``out_dir``, each atomically: ``metastability.png`` (mean dwell time,
-    number of states, transitions per second and mean number of active populations
-    against the group value, error bars: SD over repeats; if ``figures``),
-    ``summary.csv`` (one line per group: ``group``, ``x``, ``n_runs``, each metric and its
-    ``_sd``, ``k<k>_fraction`` and ``k<k>_fraction_sd``) and ``summary.json`` (the
-    summary itself, written last).
-
-    Returns:
-        The paths written.
-    """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    if figures:
-        from spikeflow.models.clustered import attractor_plots as plots
-
-        written.append(plots.metastability(summary, out_dir / SUMMARY_FIGURE))
-    columns, rows = _summary_columns(summary)
-    written.append(write_csv(out_dir / "summary.csv", rows, columns))
-    written.append(write_json(out_dir / "summary.json", summary))
-    return written
-
-
-def analyze_attractor_summary(
-    json_paths: Sequence[str | os.PathLike],
-    out_dir: str | os.PathLike,
-    group_by: str | None = "",
-    figures: bool = True,
-) -> dict[str, Any]:
-    """:func:`summarize_attractors` then :func:`write_summary` (``summary.csv``,
-    ``summary.json``, ``metastability.png`` in ``out_dir``).
-
-    Returns:
-        The summary.
-    """
-    summary = summarize_attractors(json_paths, group_by=group_by)
-    write_summary(summary, out_dir, figures=figures)
-    return to_json_value(summary)
 
 
 def format_group_summary(summary: Mapping[str, Any]) -> str:

@@ -8,12 +8,17 @@
 - Activation order: each neuron's phase within the pattern, the angle of
   sum_t r(t) exp(2 pi i t / T) over the pattern window, to sort rasters.
 
+- :func:`analyze_run`: all of it for one run (decoding and raster order of each test phase),
+  from the WTA spikes and the arrays of its ``sequence.npz``; :mod:`spikeflow.tasks.sequence`
+  reads the files, writes decoding.json and draws the figures.
+
 Units: ms. Arrays: spikes as (node_ids, times) of one population of n neurons.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 
@@ -169,29 +174,55 @@ def load_schedule(side: dict) -> Schedule:
     )
 
 
-def decode_run(spikes_path, side_path=None) -> dict:
-    """Decoding accuracy before and after training of one run (spikes file + sequence.npz).
+def decoded_phases(side: Mapping[str, np.ndarray]) -> list[tuple[str, float, float]]:
+    """The test phases of a run, ``(name, start, stop)`` in ms, from its ``sequence.npz`` arrays."""
+    return [(str(name), float(a), float(b)) for name, (a, b) in zip(side["phase_names"], side["phase_bounds"])
+            if str(name).startswith("test")]
+
+
+@dataclass(frozen=True)
+class RunAnalysis:
+    """The analysis of one sequence-learning run: decoding per test phase and the neuron order of its raster.
+
+    Attributes:
+        node_ids, times: the WTA population's spikes (0-based ids, times in ms).
+        n: neurons of the WTA population.
+        schedule: the input schedule (:func:`load_schedule`).
+        phases: the test phases, ``(name, start, stop)`` in ms (:func:`decoded_phases`).
+        orders: test phase name -> neuron order by activation within the pattern, shape (n,)
+            (:func:`order_by_activation` over the presentations inside the phase).
+        decoding: test phase name -> ``{"accuracy", "chance", "n_train", "n_test",
+            "delays_ms", "accuracy_at_delay"}`` (the decoding.json document).
+    """
+
+    node_ids: np.ndarray
+    times: np.ndarray
+    n: int
+    schedule: Schedule
+    phases: list[tuple[str, float, float]]
+    orders: dict[str, np.ndarray]
+    decoding: dict[str, dict]
+
+
+def analyze_run(node_ids: np.ndarray, times: np.ndarray, n: int, n_patterns: int, side: Mapping[str, np.ndarray]) -> RunAnalysis:
+    """Decoding accuracy before and after training of one run, and each test phase's neuron order.
+
+    Args:
+        node_ids, times: the WTA population's spikes (0-based ids, times in ms).
+        n: neurons of the WTA population.
+        n_patterns: patterns of the run (``params.n_patterns``).
+        side: the arrays of the run's ``sequence.npz`` (onsets, pattern_ids, t_pattern,
+            phase_names, phase_bounds, ...).
 
     Returns:
-        {"test_before": {...}, "test_after": {...}} with accuracy, chance, delays, accuracy_at_delay.
+        The :class:`RunAnalysis`.
     """
-    from pathlib import Path
-
-    from spikeflow.io.spikes import read_spikes
-
-    spikes_path = Path(spikes_path)
-    side = dict(np.load(side_path or spikes_path.with_name("sequence.npz")))
-    data = read_spikes(spikes_path)
-    wta = data.populations["wta"]
-    n = int(data.metadata["populations"][0]["size"])
-    n_patterns = int(data.metadata["config"]["params"]["n_patterns"])
     sched = load_schedule(side)
-    out = {}
-    for name, (a, b) in zip(side["phase_names"], side["phase_bounds"]):
-        if not str(name).startswith("test"):
-            continue
-        dec = decode_patterns(wta.node_ids, wta.times, n, sched, n_patterns, float(a), float(b))
-        out[str(name)] = {
+    phases = decoded_phases(side)
+    decoding, orders = {}, {}
+    for name, a, b in phases:
+        dec = decode_patterns(node_ids, times, n, sched, n_patterns, a, b)
+        decoding[name] = {
             "accuracy": dec.accuracy,
             "chance": dec.chance,
             "n_train": dec.n_train,
@@ -199,4 +230,6 @@ def decode_run(spikes_path, side_path=None) -> dict:
             "delays_ms": dec.delays.tolist(),
             "accuracy_at_delay": dec.accuracy_at_delay.tolist(),
         }
-    return out
+        on = sched.onsets[(sched.onsets >= a) & (sched.onsets + sched.t_pattern <= b)]
+        orders[name] = order_by_activation(node_ids, times, n, on, sched.t_pattern)
+    return RunAnalysis(node_ids, times, n, sched, phases, orders, decoding)

@@ -38,36 +38,9 @@ def _cmd_sequence(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_sequence_analyze_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``sequence-analyze``: decoding before/after training and the figures of one run."""
-    p = subparsers.add_parser("sequence-analyze", help="pattern decoding and figures of a sequence-learning run")
-    p.add_argument("--spikes", required=True, type=Path, help="the run's spikes.h5 (sequence.npz beside it)")
-    p.add_argument("--out-dir", required=True, type=Path, help="directory for decoding.json and the figures")
-    p.set_defaults(func=_cmd_sequence_analyze)
-    return p
-
-
-def _cmd_sequence_analyze(args: argparse.Namespace) -> int:
-    import json
-
-    from spikeflow.io.atomic import atomic_path
-    from spikeflow.models.sequence.plots import plot_run
-    from spikeflow.models.sequence.analysis import decode_run
-
-    result = decode_run(args.spikes)
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_path(args.out_dir / "decoding.json") as tmp:
-        tmp.write_text(json.dumps(result, indent=1))
-    plot_run(args.spikes, args.out_dir, result)
-    for name, r in result.items():
-        print(f"{name}: accuracy {r['accuracy']:.3f} (chance {r['chance']:.3f}, {r['n_test']} held-out samples)")
-    return 0
-
-
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:
-    """Register every command of the sequence family (build-ext, sequence, sequence-analyze)."""
+    """Register the commands of the sequence family (build-ext, sequence); its analysis is ``analyze sequence``."""
     from spikeflow.nestext.cli import add_build_ext_parser
 
     add_build_ext_parser(subparsers)
     add_sequence_parser(subparsers)
-    add_sequence_analyze_parser(subparsers)

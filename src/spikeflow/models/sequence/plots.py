@@ -1,10 +1,11 @@
-"""Figures of sequence-learning runs (read from a run's spikes.h5 and sequence.npz, never NEST).
+"""Figures of sequence-learning runs, from arrays and the run's analysis (they open no file).
 
 - :func:`plot_grid`: circuit sizes on the grid, as a 2-D colour mesh and a 3-D bar chart;
 - :func:`plot_test_raster`: test-phase raster, neurons ordered by mean activation time within
   the pattern, pattern presentations shaded;
 - :func:`plot_weights`: evolution of recorded incoming weights during training;
 - :func:`plot_decoding`: readout accuracy against delay after pattern onset, before vs after training.
+- :func:`plot_run`: all of them for one run (:class:`spikeflow.models.sequence.analysis.RunAnalysis`).
 """
 
 from __future__ import annotations
@@ -91,30 +92,32 @@ def plot_decoding(results: Mapping[str, Any], t_pattern: float, path) -> Path:
     return save_figure(fig, path)
 
 
-def plot_run(spikes_path, out_dir, decoding: Mapping[str, Any] | None = None) -> list[Path]:
-    """All figures of one run into ``out_dir``."""
-    from spikeflow.io.spikes import read_spikes
-    from spikeflow.models.sequence import analysis
+def plot_run(
+    result: Any, side: Mapping[str, np.ndarray], grid_shape: tuple[int, int], paths: Mapping[str, str | os.PathLike]
+) -> list[Path]:
+    """All figures of one run.
 
-    spikes_path, out_dir = Path(spikes_path), Path(out_dir)
-    side = dict(np.load(spikes_path.with_name("sequence.npz")))
-    data = read_spikes(spikes_path)
-    wta = data.populations["wta"]
-    params = data.metadata["config"]["params"]
-    n = int(data.metadata["populations"][0]["size"])
-    sched = analysis.load_schedule(side)
-    paths = [plot_grid(side["sizes"], tuple(params["grid_shape"]), out_dir / "grid.png")]
-    for name, (a, b) in zip(side["phase_names"], side["phase_bounds"]):
-        if not str(name).startswith("test"):
-            continue
-        on = sched.onsets[(sched.onsets >= a) & (sched.onsets + sched.t_pattern <= b)]
-        order = analysis.order_by_activation(wta.node_ids, wta.times, n, on, sched.t_pattern)
-        stop = min(float(b), float(a) + 3000.0)
-        paths.append(plot_test_raster(wta.node_ids, wta.times, order, sched.onsets, sched.t_pattern, float(a), stop, out_dir / f"raster_{name}.png", title=str(name)))
+    Args:
+        result: the run's :class:`spikeflow.models.sequence.analysis.RunAnalysis` (spikes,
+            schedule, test phases, neuron orders, decoding).
+        side: the arrays of the run's ``sequence.npz`` (``sizes``, ``weight_times``,
+            ``weights_<k>``, ``weight_sources_<k>``).
+        grid_shape: rows and columns of the circuit grid (``params.grid_shape``).
+        paths: the PNG file of each figure: ``grid``, ``weights``, ``decoding`` and
+            ``raster_<phase>`` for every test phase.
+
+    Returns:
+        The paths written: grid, one raster per test phase, weights, decoding.
+    """
+    sched = result.schedule
+    written = [plot_grid(side["sizes"], tuple(grid_shape), paths["grid"])]
+    for name, a, b in result.phases:
+        stop = min(b, a + 3000.0)
+        written.append(plot_test_raster(result.node_ids, result.times, result.orders[name], sched.onsets, sched.t_pattern,
+                                        a, stop, paths[f"raster_{name}"], title=name))
     keys = sorted(k for k in side if k.startswith("weights_"))
     w = {k.split("_", 1)[1]: side[k] for k in keys}
     s = {k.split("_", 1)[1]: side[k.replace("weights_", "weight_sources_")] for k in keys}
-    paths.append(plot_weights(side["weight_times"] if keys else [], w, s, out_dir / "weights.png"))
-    if decoding is not None:
-        paths.append(plot_decoding(decoding, sched.t_pattern, out_dir / "decoding.png"))
-    return paths
+    written.append(plot_weights(side["weight_times"] if keys else [], w, s, paths["weights"]))
+    written.append(plot_decoding(result.decoding, sched.t_pattern, paths["decoding"]))
+    return written

@@ -1,5 +1,9 @@
 """A training run's files: spikes.h5 (standard layout), epochs.json / epochs.csv / epochs.h5, patterns.h5, figures.
 
+``epochs.h5`` is written by :func:`write_epochs_h5` and read back by :func:`read_epochs_h5`
+(what the figures need, as an :class:`EpochHistory`); the figures are drawn by
+:mod:`spikeflow.tasks.training`, whose ``FIGURES`` names them.
+
 ``epochs.json`` groups the per-epoch records the way the original NEST training module named
 its four outputs: ``training_results`` (rates, CVs, weight statistics per epoch),
 ``performance_metrics`` (wall times, real-time factor, memory, kernel timers per epoch),
@@ -10,6 +14,8 @@ its four outputs: ``training_results`` (rates, CVs, weight statistics per epoch)
 from __future__ import annotations
 
 import json
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +26,7 @@ from spikeflow.io.atomic import atomic_path
 from spikeflow.io.spikes import PopulationSpikes, write_spikes
 from spikeflow.io.tables import to_json_value, write_csv, write_json
 from spikeflow.models.training.params import compatibility
-
-# The figures of a training run, by name (file NAME.png in figures/): the one definition that the
-# plots, the workflow's outputs and the report use.
-FIGURES = ("weights_over_epochs", "rates_over_epochs", "weight_change")
+from spikeflow.tasks.training import FIGURES  # noqa: F401  (named once, in the task; plan.py reads it here)
 
 
 def csv_rows(results: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -113,6 +116,67 @@ def write_epochs_h5(path: Path, trainer: Any) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class PathwayHistory:
+    """One plastic pathway's weights over the epochs (row 0: before training), from epochs.h5.
+
+    Attributes:
+        name: the pathway, e.g. ``"E->E"``.
+        histogram: int64 (n_epochs + 1, n_bins), weight counts per bin after every epoch.
+        edges: float64 (n_bins + 1,), bin edges in the weight unit.
+        mean, std: float64 (n_epochs + 1,), mean and SD of the weights.
+        change_mean, change_abs_mean: float64 (n_epochs + 1,), mean and mean absolute weight
+            change in each epoch (row 0: 0).
+    """
+
+    name: str
+    histogram: np.ndarray
+    edges: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    change_mean: np.ndarray
+    change_abs_mean: np.ndarray
+
+
+@dataclass(frozen=True)
+class EpochHistory:
+    """What the figures of a training run show, read from its epochs.h5 (:func:`read_epochs_h5`).
+
+    Attributes:
+        epochs: int64 (n_epochs,), the epoch numbers of the population records.
+        weight_unit: unit of the weights (e.g. ``"pA"``).
+        populations: population name -> ``{"rate_hz": (n_epochs,) spikes/s, "cv_isi":
+            (n_epochs,)}``, in the file's (alphabetical) order.
+        pathways: the plastic pathways, in the file's order.
+    """
+
+    epochs: np.ndarray
+    weight_unit: str
+    populations: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    pathways: list[PathwayHistory] = field(default_factory=list)
+
+
+def read_epochs_h5(path: str | os.PathLike) -> EpochHistory:
+    """Read what the figures need from a run's epochs.h5 (written by :func:`write_epochs_h5`)."""
+    with h5py.File(path, "r") as f:
+        pathways = [
+            PathwayHistory(
+                name=str(g.attrs.get("pathway", g.name)),
+                histogram=g["histogram"][()],
+                edges=g["edges"][()],
+                mean=g["mean"][()],
+                std=g["std"][()],
+                change_mean=g["change_mean"][()],
+                change_abs_mean=g["change_abs_mean"][()],
+            )
+            for g in (f["weights"][k] for k in f["weights"])
+        ]
+        populations = {
+            pop: {key: f["populations"][pop][key][()] for key in ("rate_hz", "cv_isi")} for pop in f["populations"]
+        }
+        return EpochHistory(f["epoch"][()], str(f.attrs.get("weight_unit", "")), populations, pathways)
+
+
 def write_patterns(path: Path, trainer: Any) -> Path | None:
     """The frozen patterns and every presentation (epoch, onset within the epoch in ms, pattern)."""
     pats = trainer.patterns
@@ -151,10 +215,9 @@ def write_outputs(trainer: Any, out_dir: str | Path, run_id: str = "run", figure
     if pat is not None:
         written["patterns"] = pat
     if figures:
-        from spikeflow.models.training.plots import plot_training
+        from spikeflow.tasks import training as figures_task
 
-        for name, path in plot_training(out_dir / "epochs.h5", out_dir / "figures").items():
-            written[name] = path
+        written.update(figures_task.run(out_dir / "epochs.h5", out_dir / "figures"))
     written["spikes"] = write_spikes(  # last: the rule's target
         out_dir / "spikes.h5", pops, trainer.spikes_metadata(run_id), reports=trainer.state_reports()
     )

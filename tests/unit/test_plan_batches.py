@@ -1,0 +1,146 @@
+"""Study-level cost (issue 13, part 4), the pure logic: which runs share a process (``--config
+batch=N``), the run config written inside Snakemake's process, and the environment a NEST process
+gets before ``import nest``. No NEST, no Snakemake; the real runs are in tests/workflow/test_run_groups.py."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import spikeflow.resources as resources
+from spikeflow.cli import main
+from spikeflow.config import ConfigError
+from spikeflow.driver.run import LAUNCHED_BY, prepare_nest_process
+from spikeflow.plan import Plan, parse_batch_size, resolved_run_yaml
+
+ENSEMBLE = {
+    "study": "ens",
+    "model": "pd14",
+    "params": {"N_scaling": 0.02, "K_scaling": 0.02},
+    "simulation": {"t_presim": 100.0, "t_sim": 200.0, "threads": 2},
+    "sweep": {"simulation.seed": list(range(1, 8))},
+}
+
+
+@pytest.fixture(autouse=True)
+def no_nest_probe(monkeypatch):
+    """The memory model's build check would start NEST in a subprocess; here it says nothing."""
+    monkeypatch.setattr(resources, "nest_build_info", lambda: None)
+
+
+def plan(config=ENSEMBLE, **overrides):
+    merged = {**config, **overrides}
+    return Plan(merged, overrides=overrides)
+
+
+def test_without_batch_every_run_has_a_job_of_its_own():
+    p = plan()
+    assert p.batches == [] and p.batched == set()
+    assert p.runs_pattern(mpi=False).count("|") == len(p.runs) - 1
+
+
+def test_batches_are_balanced_and_cover_every_run_once():
+    p = plan(batch=3)  # 7 runs, at most 3 per batch: 3 batches of 2, 2 and 3
+    sizes = [len(b.runs) for b in p.batches]
+    assert sorted(sizes) == [2, 2, 3] and sum(sizes) == 7
+    assert [r for b in p.batches for r in b.runs] == list(p.runs)  # study order kept
+    assert [b.name for b in p.batches] == ["run_batch1", "run_batch2", "run_batch3"]
+    assert p.runs_pattern(mpi=False) == "(?!)"  # no run left for the per-run rule
+    first = p.batches[0]
+    assert first.threads == 2
+    assert first.mem_mb == max(p.resources[r]["mem_mb"] for r in first.runs)
+    assert first.runtime == sum(p.resources[r]["runtime"] for r in first.runs)
+
+
+def test_batch_outputs_name_every_run_of_the_batch():
+    p = plan(batch=7)
+    (batch,) = p.batches
+    outputs = p.batch_outputs(batch)
+    assert [o.path for k, o in outputs.items() if k.startswith("spikes")] == [f"results/ens/{r}/spikes.h5" for r in batch.runs]
+    assert list(outputs) == [f"{kind}_{i}" for i in range(7) for kind in ("config", "spikes")]
+
+
+def test_runs_of_different_threads_go_to_different_batches():
+    config = {**ENSEMBLE, "sweep": {"simulation.seed": [1, 2], "simulation.threads": [1, 2]}}
+    p = plan(config, batch=10)
+    assert sorted((b.threads, len(b.runs)) for b in p.batches) == [(1, 2), (2, 2)]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"run": "seed3"},  # one run asked for: it runs alone
+        {"analysis": {"memory": {"enabled": True}}},  # each run's memory in a process of its own
+        {"analysis": {"scaling": {"enabled": True}}},  # each run's cost in a process of its own
+        {"batch": 1},
+        {"batch": "off"},
+    ],
+    ids=["one-run", "memory", "scaling", "size-1", "off"],
+)
+def test_no_batches_where_they_would_change_what_is_measured_or_asked(change):
+    overrides = {"batch": 4, **change}
+    config = {**ENSEMBLE, **{k: v for k, v in change.items() if k == "analysis"}}
+    p = Plan({**config, **overrides}, overrides=overrides)
+    assert p.batches == []
+
+
+def test_mpi_runs_and_other_families_are_not_batched():
+    mpi = {**ENSEMBLE, "sweep": {"simulation.seed": [1, 2, 3], "simulation.ranks": [1, 2]}}
+    p = plan(mpi, batch=10)
+    assert all(p.runs[r].ranks == 1 for b in p.batches for r in b.runs)
+    assert len(p.batched) == 3 and len(p.mpi_runs()) == 3
+    training = {"study": "t", "model": "training", "simulation": {"t_sim": 600.0}, "sweep": {"simulation.seed": [1, 2, 3]}}
+    assert plan(training, batch=10).batches == []
+
+
+def test_batch_is_a_command_line_choice_not_a_study_key():
+    with pytest.raises(ConfigError, match="unknown config key 'batch'"):
+        Plan({**ENSEMBLE, "batch": 4})  # in the study file: refused like any unknown key
+    assert parse_batch_size("20") == 20 and parse_batch_size(5) == 5 and parse_batch_size("off") is None
+    with pytest.raises(ConfigError, match="config key 'batch'"):
+        parse_batch_size("many")
+
+
+def test_run_config_text_is_what_spikeflow_resolve_writes(tmp_path):
+    p = plan()
+    run_id = list(p.runs)[2]
+    text = p.run_config_json(run_id)
+    main(["resolve", "--json", text, "--out", str(tmp_path / "cli.yaml")])
+    assert resolved_run_yaml(json.loads(text)) == (tmp_path / "cli.yaml").read_text()
+    assert resolved_run_yaml(ENSEMBLE, run_id) == (tmp_path / "cli.yaml").read_text()  # resolving is idempotent
+
+
+def test_batch_outputs_hold_every_runs_config_and_spikes():
+    p = plan(batch=2)
+    batch = p.batches[0]
+    outputs = p.batch_outputs(batch)
+    assert outputs["config_1"].path == f"results/ens/{batch.runs[1]}/config.yaml"
+    assert outputs["spikes_1"].path == f"results/ens/{batch.runs[1]}/spikes.h5"
+
+
+@pytest.mark.parametrize(
+    "launcher, psec",
+    [("mpirun --bind-to none", True), ("/usr/bin/mpiexec", True), ("srun", False), ("srun apptainer exec img.sif", False)],
+)
+def test_mpi_launch_prefix(launcher, psec):
+    text = Plan.mpi_launch(launcher, 2, 3)
+    assert text.startswith("export SRUN_CPUS_PER_TASK=3; ") and text.endswith(f"{launcher} -n 2 ")
+    assert ('PMIX_MCA_psec="${PMIX_MCA_psec:-native}"' in text) is psec
+
+
+def test_a_process_nobody_launched_skips_the_mpi_security_probe():
+    env = {"PATH": "/usr/bin"}
+    assert prepare_nest_process(env) == {"PYNEST_QUIET": "1", "PMIX_MCA_psec": "native"}
+    assert env["PMIX_MCA_psec"] == "native"
+
+
+@pytest.mark.parametrize("launcher", LAUNCHED_BY)
+def test_a_launched_rank_keeps_the_launchers_settings(launcher):
+    env = {launcher: "2"}
+    assert "PMIX_MCA_psec" not in prepare_nest_process(env) and "PMIX_MCA_psec" not in env
+
+
+def test_what_the_user_set_is_kept():
+    env = {"PMIX_MCA_psec": "munge", "PYNEST_QUIET": "0"}
+    assert prepare_nest_process(env) == {} and env == {"PMIX_MCA_psec": "munge", "PYNEST_QUIET": "0"}
