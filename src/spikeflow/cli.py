@@ -31,13 +31,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
 from spikeflow.io.atomic import atomic_path
-from spikeflow.config import ConfigError, dump_yaml, load_study, load_yaml, simulation_part
+from spikeflow.config import ConfigError, load_study, load_yaml
 from spikeflow.models.sequence.cli import add_parsers as add_sequence_parsers
 from spikeflow.driver import SimulationError
 from spikeflow.models.training.cli import add_train_parser

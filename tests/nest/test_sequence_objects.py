@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from spikeflow.config import ConfigError, resolve_run
-from tests.conftest import require
 
 # the docs' example, small: 6 circuits, 10 input channels, short noise phases and patterns
 SMALL = {"grid_shape": (3, 2), "k_min": 2, "k_max": 10, "n_inputs": 10, "n_links": 10}
@@ -207,19 +206,9 @@ if grid.rank == 0:
 
 def test_two_ranks_equal_two_threads(wta_nest, tmp_path):
     """The object API under 2 MPI ranks x 1 thread == 1 rank x 2 threads: spikes and weights, gathered on rank 0."""
-    import os
-    import shutil
-    import subprocess
-    import sys
+    from tests.nest.mpi_vs_threads import run_both_ways
 
-    mpirun = shutil.which("mpirun")
-    require(mpirun is not None and wta_nest.GetKernelStatus("build_info")["have_mpi"], "needs mpirun and NEST with MPI (containers/build-nest.sh)")
-    script = tmp_path / "run.py"
-    script.write_text(MPI_SCRIPT)
-    env = {**os.environ, "PYNEST_QUIET": "1"}
-    flags = ["--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
-    subprocess.run([mpirun, *flags, "-np", "2", sys.executable, str(script), "2", "1", str(tmp_path / "mpi.npz")], check=True, env=env, capture_output=True)
-    subprocess.run([sys.executable, str(script), "1", "2", str(tmp_path / "thr.npz")], check=True, env=env, capture_output=True)
+    run_both_ways(wta_nest, tmp_path, MPI_SCRIPT, tmp_path / "mpi.npz", tmp_path / "thr.npz")
     a, b = np.load(tmp_path / "mpi.npz"), np.load(tmp_path / "thr.npz")
     assert a["t"].size > 500 and a["w"].shape[0] == 3
     for key in ("t", "i", "w"):

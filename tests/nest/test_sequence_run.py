@@ -6,7 +6,6 @@ import numpy as np
 
 from spikeflow.config import resolve_run
 from spikeflow.io.spikes import read_spikes
-from tests.conftest import require
 
 
 
@@ -67,19 +66,9 @@ run(resolve_run({"model": "sequence", "params": params, "simulation": sim}).conf
 
 def test_two_ranks_equal_two_threads(wta_nest, tmp_path):
     """The same 2 virtual processes as 2 MPI ranks x 1 thread and 1 rank x 2 threads: same spikes and weights."""
-    import os
-    import shutil
-    import subprocess
-    import sys
+    from tests.nest.mpi_vs_threads import run_both_ways
 
-    mpirun = shutil.which("mpirun")
-    require(mpirun is not None and wta_nest.GetKernelStatus("build_info")["have_mpi"], "needs mpirun and NEST with MPI (containers/build-nest.sh)")
-    script = tmp_path / "run.py"
-    script.write_text(MPI_SCRIPT)
-    env = {**os.environ, "PYNEST_QUIET": "1"}
-    flags = ["--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
-    subprocess.run([mpirun, *flags, "-np", "2", sys.executable, str(script), "2", "1", str(tmp_path / "mpi" / "spikes.h5")], check=True, env=env, capture_output=True)
-    subprocess.run([sys.executable, str(script), "1", "2", str(tmp_path / "thr" / "spikes.h5")], check=True, env=env, capture_output=True)
+    run_both_ways(wta_nest, tmp_path, MPI_SCRIPT, tmp_path / "mpi" / "spikes.h5", tmp_path / "thr" / "spikes.h5")
     a = read_spikes(tmp_path / "mpi" / "spikes.h5").populations["wta"]
     b = read_spikes(tmp_path / "thr" / "spikes.h5").populations["wta"]
     assert a.n_spikes > 1000
