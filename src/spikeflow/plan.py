@@ -73,6 +73,8 @@ class Plan:
         config: Snakemake's ``config`` (config files merged with ``--config``).
         overrides: the ``--config`` part alone (its strings are coerced to the schema's types;
             its ``batch`` key, runs per ``spikeflow run`` process, is taken out: :meth:`_batches`).
+        cores: the cores Snakemake runs jobs on here (``--cores``), for ``batch=auto``; None
+            where jobs go elsewhere (a cluster), which turns ``auto`` off.
         configfiles: the ``--configfile`` paths; a model file named relative to the study is
             looked for beside the last one.
 
@@ -80,8 +82,14 @@ class Plan:
         ConfigError: an invalid study (one sentence naming the key).
     """
 
-    def __init__(self, config: Mapping[str, Any], overrides: Mapping[str, Any] | None = None, configfiles: Sequence[str] = ()) -> None:
-        batch_size = None
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        overrides: Mapping[str, Any] | None = None,
+        configfiles: Sequence[str] = (),
+        cores: int | None = None,
+    ) -> None:
+        batch_size: int | str | None = None
         if overrides is not None and BATCH_KEY in overrides:  # `--config batch=N`: not a study key
             batch_size = parse_batch_size(overrides[BATCH_KEY])
             overrides = {k: v for k, v in overrides.items() if k != BATCH_KEY}
@@ -101,6 +109,7 @@ class Plan:
         self.model = first["model"]
         self.family = self.model if is_builtin(self.model) else "user"
         self.batch_size = batch_size
+        self.cores = cores
         self.batches = self._batches(batch_size)
         self.batched = {run_id for batch in self.batches for run_id in batch.runs}
 
@@ -124,14 +133,19 @@ class Plan:
             return []
         return [run_id for run_id, run in self.runs.items() if run.ranks == 1]
 
-    def _batches(self, size: int | None) -> list[Batch]:
+    def _batches(self, size: int | str | None) -> list[Batch]:
         """Batches of at most ``size`` runs of equal threads (None or 1: none), of balanced sizes.
 
-        Runs of a study are independent, so a batch only saves what is paid per process (Python,
-        ``import nest``, h5py, the model's code: about 0.9 s a run on the project's machine)
-        and makes the unit of a rerun, and of a failure, the batch.
+        ``size="auto"``: as many batches as runs of that many threads fit on :attr:`cores` at once
+        (``cores // threads``, at least one), so that batching takes no parallelism away; none
+        without ``cores``. Runs of a study are independent, so a batch only saves what is paid
+        per process (Python, ``import nest``, h5py, the model's code: 0.7-1.1 s a run on the
+        project's machine) and what idles between a run and its analyses, and makes the unit of
+        a rerun, and of a failure, the batch.
         """
-        if not size or size < 2:
+        if size == "auto" and not self.cores:
+            return []
+        if size != "auto" and (not size or int(size) < 2):
             return []
         by_threads: dict[int, list[str]] = {}
         for run_id in self.batchable():
@@ -140,7 +154,10 @@ class Plan:
         for threads, ids in by_threads.items():
             if len(ids) < 2:
                 continue
-            count = -(-len(ids) // size)  # as few batches as the size allows, sizes differing by at most one
+            if size == "auto":
+                count = min(len(ids), max(1, int(self.cores) // threads))  # one batch per slot of the cores
+            else:
+                count = -(-len(ids) // int(size))  # as few batches as the size allows, sizes differing by at most one
             for k in range(count):
                 part = tuple(ids[k * len(ids) // count : (k + 1) * len(ids) // count])
                 if len(part) < 2:
@@ -268,8 +285,23 @@ class Plan:
         return out
 
 
-def parse_batch_size(value: Any) -> int | None:
-    """The runs per batch of ``--config batch=N`` (N >= 1; ``off`` or 0: none).
+def local_cores(workflow: Any) -> int | None:
+    """The cores of ``--cores`` when Snakemake runs the jobs itself, on this machine; else None.
+
+    None for a cluster executor and inside a job it submitted (where the submitting Snakemake's
+    choice must be found again, and that one had no cores of its own to split).
+    """
+    try:
+        if not workflow.local_exec or workflow.remote_exec:
+            return None
+        cores = workflow.global_resources["_cores"].value
+    except (AttributeError, KeyError, TypeError):
+        return None
+    return int(cores) if cores else None
+
+
+def parse_batch_size(value: Any) -> int | str | None:
+    """The runs per batch of ``--config batch=N`` (N >= 1; ``auto``; ``off`` or 0: none).
 
     Raises:
         ConfigError: anything else, naming the key.
@@ -279,9 +311,11 @@ def parse_batch_size(value: Any) -> int | None:
     text = str(value).strip()
     if text.lower() in ("off", "0", "none", "null", "false", ""):
         return None
+    if text.lower() == "auto":
+        return "auto"
     if not re.fullmatch(r"[0-9]+", text):
         raise ConfigError(
-            f"config key '{BATCH_KEY}' is {value!r}; give the number of runs per batch (e.g. --config batch=20) or off"
+            f"config key '{BATCH_KEY}' is {value!r}; give the number of runs per batch (e.g. --config batch=20), auto or off"
         )
     return int(text)
 

@@ -12,7 +12,7 @@ import spikeflow.resources as resources
 from spikeflow.cli import main
 from spikeflow.config import ConfigError
 from spikeflow.driver.run import LAUNCHED_BY, prepare_nest_process
-from spikeflow.plan import Plan, parse_batch_size, resolved_run_yaml
+from spikeflow.plan import Plan, local_cores, parse_batch_size, resolved_run_yaml
 
 ENSEMBLE = {
     "study": "ens",
@@ -98,6 +98,7 @@ def test_batch_is_a_command_line_choice_not_a_study_key():
     with pytest.raises(ConfigError, match="unknown config key 'batch'"):
         Plan({**ENSEMBLE, "batch": 4})  # in the study file: refused like any unknown key
     assert parse_batch_size("20") == 20 and parse_batch_size(5) == 5 and parse_batch_size("off") is None
+    assert parse_batch_size("auto") == "auto"
     with pytest.raises(ConfigError, match="config key 'batch'"):
         parse_batch_size("many")
 
@@ -144,3 +145,39 @@ def test_a_launched_rank_keeps_the_launchers_settings(launcher):
 def test_what_the_user_set_is_kept():
     env = {"PMIX_MCA_psec": "munge", "PYNEST_QUIET": "0"}
     assert prepare_nest_process(env) == {} and env == {"PMIX_MCA_psec": "munge", "PYNEST_QUIET": "0"}
+
+
+@pytest.mark.parametrize("cores, threads, expected", [(2, 2, [7]), (4, 2, [3, 4]), (2, 1, [3, 4]), (1, 2, [7]), (None, 2, [])])
+def test_auto_gives_one_batch_per_slot_of_the_cores(cores, threads, expected):
+    config = {**ENSEMBLE, "simulation": {**ENSEMBLE["simulation"], "threads": threads}}
+    p = Plan({**config, "batch": "auto"}, overrides={"batch": "auto"}, cores=cores)
+    assert sorted(len(b.runs) for b in p.batches) == expected
+
+
+class FakeWorkflow:
+    """What local_cores reads of Snakemake's workflow object (pure logic, no Snakemake)."""
+
+    def __init__(self, local_exec=True, remote_exec=False, cores=2):
+        self.local_exec, self.remote_exec = local_exec, remote_exec
+        self.global_resources = {"_cores": type("Resource", (), {"value": cores})()}
+
+
+def test_auto_only_where_snakemake_runs_the_jobs_itself():
+    assert local_cores(FakeWorkflow()) == 2
+    assert local_cores(FakeWorkflow(local_exec=False)) is None  # a cluster executor
+    assert local_cores(FakeWorkflow(remote_exec=True)) is None  # inside a job it submitted
+    assert local_cores(FakeWorkflow(cores=None)) is None
+    assert local_cores(object()) is None
+
+
+def test_the_build_probe_is_a_singleton_without_the_launchers_variables(monkeypatch):
+    from spikeflow.preflight import probe_env
+
+    monkeypatch.setenv("PMIX_RANK", "0")
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "2")
+    monkeypatch.delenv("PMIX_MCA_psec", raising=False)
+    env = probe_env()
+    assert "PMIX_RANK" not in env and "OMPI_COMM_WORLD_SIZE" not in env
+    assert env["PMIX_MCA_psec"] == "native" and env["PYNEST_QUIET"] == "1"
+    monkeypatch.setenv("PMIX_MCA_psec", "munge")  # the user's choice is kept
+    assert probe_env()["PMIX_MCA_psec"] == "munge"

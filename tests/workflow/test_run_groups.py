@@ -96,7 +96,7 @@ def test_a_bad_config_in_a_batch_stops_it_before_any_run(tmp_path):
 @pytest.mark.workflow
 @pytest.mark.nest
 def test_a_batch_of_the_tiny_study_makes_what_separate_runs_make(workdir, nest_module):
-    proc = run_snakemake("--cores", "2", "--configfile", TINY, "--config", "batch=2", cwd=workdir)
+    proc = run_snakemake("--cores", "2", "--configfile", TINY, "--config", "batch=auto", cwd=workdir)  # 2 cores, 2 threads: one batch
     text = proc.stdout + proc.stderr
     assert re.search(r"^run_batch1\s+1$", text, re.M) and not re.search(r"^run\s+\d+", text, re.M), text
     results = workdir / "results" / "tiny"
@@ -109,7 +109,7 @@ def test_a_batch_of_the_tiny_study_makes_what_separate_runs_make(workdir, nest_m
         spikeflow("run", "--config", str(out / "config.yaml"), "--out-dir", str(workdir / "alone" / run), "--run-id", run)
         assert spikes_digest(out / "spikes.h5") == spikes_digest(workdir / "alone" / run / "spikes.h5"), run
     assert "wrote" in (results / "logs" / "run_batch1.log").read_text()
-    assert "Nothing to be done" in run_snakemake("-n", "--configfile", TINY, "--config", "batch=2", cwd=workdir).stdout
+    assert "Nothing to be done" in run_snakemake("-n", "--cores", "2", "--configfile", TINY, "--config", "batch=auto", cwd=workdir).stdout
 
 
 @pytest.mark.workflow

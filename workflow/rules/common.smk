@@ -6,16 +6,18 @@ import re
 from snakemake.exceptions import WorkflowError
 
 from spikeflow.config import ConfigError
-from spikeflow.plan import Plan
+from spikeflow.plan import Plan, local_cores
 from spikeflow.preflight import nest_has_mpi
 from spikeflow.resources import analysis_flags, group_by_flags, rates_flags
 
 try:
-    # --config values arrive as strings; `--config run=ID` asks for one run (the default target)
+    # --config values arrive as strings; `--config run=ID` asks for one run (the default target),
+    # `--config batch=N|auto` runs several runs per job (auto: only where the jobs run here)
     PLAN = Plan(
         config,
         overrides=getattr(getattr(workflow, "config_settings", None), "config", None),
         configfiles=[str(f) for f in getattr(workflow, "configfiles", [])],
+        cores=local_cores(workflow),
     )
 except ConfigError as err:
     raise WorkflowError(f"invalid config: {err}") from None

@@ -26,19 +26,12 @@ from spikeflow.driver.phases import recorded_windows, standard_protocol, timelin
 from spikeflow.driver.session import Session, SimulationError
 from spikeflow.io.spikes import PopulationSpikes, write_spikes
 from spikeflow.models import get_model
-from spikeflow.preflight import check_run
+from spikeflow.preflight import SINGLETON_ENV, check_run
 
 
 #: Variables of a process started by an MPI launcher (mpirun, srun, hydra): NEST then joins the
 #: launcher's MPI job, whose security settings are the launcher's to choose.
 LAUNCHED_BY = ("OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMIX_NAMESPACE", "PMI_RANK", "PMI_SIZE", "PMI_FD", "SLURM_STEP_ID")
-#: What a NEST process that no launcher started gets before ``import nest``. NEST built with MPI
-#: starts MPI when it is imported; Open MPI then runs as a "singleton" with its own local PMIx
-#: server, whose security component "munge" is tried first and, with no munge daemon running,
-#: retried with back-off for 2.25 s before the built-in "native" one is taken (measured with
-#: strace on this machine: ``import nest`` 3.02 s, with native at once 0.77 s). A singleton's
-#: server and client are one user's processes on one host, which is what "native" checks.
-SINGLETON_ENV = {"PMIX_MCA_psec": "native"}
 
 
 def prepare_nest_process(environ: dict[str, str] | None = None) -> dict[str, str]:
