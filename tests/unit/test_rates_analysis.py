@@ -216,3 +216,25 @@ def test_figures_variants(spikes_file, tmp_path):
     ]
     for path in paths:
         assert path.read_bytes().startswith(PNG_MAGIC)
+
+
+@pytest.mark.parametrize("threads", [2, 3, 8])
+def test_populations_on_threads_give_the_same_bits(spikes_file, threads):
+    """Populations analysed on several threads: every number, and the order, as on one."""
+    data = read_spikes(spikes_file)
+    one = rates_analysis.rates_analysis(data, threads=1)
+    many = rates_analysis.rates_analysis(data, threads=threads)
+    assert [row["population"] for row in many.rows] == ["L4E", "L4I", "L5E", "L5I"]
+    assert json.dumps(rates_analysis.to_json_value(many.rows)) == json.dumps(rates_analysis.to_json_value(one.rows))
+    assert all(np.array_equal(many.rates_hz[k], one.rates_hz[k]) for k in one.rates_hz)
+    assert many.options == one.options and "threads" not in many.options
+
+
+def test_analysis_threads_follow_omp_num_threads():
+    from spikeflow.analysis.parallel import analysis_threads, map_in_threads
+
+    assert analysis_threads({"OMP_NUM_THREADS": "3"}) == 3  # Snakemake sets it to a job's threads
+    fallback = analysis_threads({})
+    assert fallback >= 1
+    assert analysis_threads({"OMP_NUM_THREADS": "0"}) == fallback == analysis_threads({"OMP_NUM_THREADS": "two"})
+    assert map_in_threads(lambda x: x * x, range(7), 3) == [0, 1, 4, 9, 16, 25, 36]

@@ -21,6 +21,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from spikeflow.analysis import spiketrains as st
+from spikeflow.analysis.parallel import analysis_threads, map_in_threads
 from spikeflow.io.spikes import SpikeData
 from spikeflow.io.tables import format_cell, to_json_value  # to_json_value: re-exported
 
@@ -139,25 +140,26 @@ def _population_rows(
     silent_below_hz: float,
     runaway_above_hz: float,
     min_spikes: int,
+    threads: int = 1,
 ) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
     """:func:`population_table`'s rows, and the per-neuron rates (spikes/s) of each population.
 
     One pass per population: the window is a view of the time-sorted spikes, and the
     per-neuron spike counts and ISI sums come from one grouping shared by the rates, ISI CV
     and LV (the same numbers as :func:`spikeflow.analysis.spiketrains.per_neuron_rates`,
-    ``isi_cv`` and ``local_variation``, bitwise).
+    ``isi_cv`` and ``local_variation``, bitwise). Populations are computed on up to
+    ``threads`` threads (the numbers do not depend on it).
     """
     t0, t1 = analysis_window(data, t_start, t_stop)
     references = data.metadata.get("reference_rates_hz") or {}
     seeds = np.random.SeedSequence(seed).spawn(len(data.populations))
-    rows = []
-    all_rates = {}
-    for pop, pop_seed in zip(data.populations.values(), seeds):
+
+    def row_of(item: tuple[Any, np.random.SeedSequence]) -> tuple[dict[str, Any], np.ndarray]:
+        pop, pop_seed = item
         ids, times, time_sorted = st._windowed(pop.node_ids, pop.times, t0, t1)
         st._check_ids(ids, pop.n_nodes)
         sums = st._isi_sums(ids, times, time_sorted, pop.n_nodes)
         rates = sums["counts"] / ((t1 - t0) / 1000.0)
-        all_rates[pop.name] = rates
         cvs, _ = st._cv_values(sums, max(min_spikes, 2))
         lvs, _ = st._lv_values(sums, max(min_spikes, 3))
         del sums
@@ -182,29 +184,31 @@ def _population_rows(
             flag = "runaway"
         else:
             flag = "ok"
-        rows.append(
-            {
-                "population": pop.name,
-                "n_nodes": int(pop.n_nodes),
-                "n_spikes": int(times.size),
-                "mean_rate_hz": mean_rate,
-                "rate_median_hz": _nan_stat(np.median, rates),
-                "rate_std_hz": _nan_stat(np.std, rates),
-                "fraction_silent": (
-                    float(np.mean(rates == 0)) if rates.size else float("nan")
-                ),
-                "cv_isi_mean": _nan_stat(np.mean, cvs),
-                "cv_isi_median": _nan_stat(np.median, cvs),
-                "lv_mean": _nan_stat(np.mean, lvs),
-                "synchrony": st.synchrony(times, t0, t1, bin_ms=synchrony_bin_ms),
-                "corr_mean": _nan_stat(np.mean, corrs),
-                "corr_std": _nan_stat(np.std, corrs),
-                "n_corr_pairs": int(corrs.size),
-                "reference_rate_hz": reference,
-                "rate_ratio_to_reference": ratio,
-                "flag": flag,
-            }
-        )
+        row = {
+            "population": pop.name,
+            "n_nodes": int(pop.n_nodes),
+            "n_spikes": int(times.size),
+            "mean_rate_hz": mean_rate,
+            "rate_median_hz": _nan_stat(np.median, rates),
+            "rate_std_hz": _nan_stat(np.std, rates),
+            "fraction_silent": (float(np.mean(rates == 0)) if rates.size else float("nan")),
+            "cv_isi_mean": _nan_stat(np.mean, cvs),
+            "cv_isi_median": _nan_stat(np.median, cvs),
+            "lv_mean": _nan_stat(np.mean, lvs),
+            "synchrony": st.synchrony(times, t0, t1, bin_ms=synchrony_bin_ms),
+            "corr_mean": _nan_stat(np.mean, corrs),
+            "corr_std": _nan_stat(np.std, corrs),
+            "n_corr_pairs": int(corrs.size),
+            "reference_rate_hz": reference,
+            "rate_ratio_to_reference": ratio,
+            "flag": flag,
+        }
+        return row, rates
+
+    # populations are independent: each on a thread of its own, computed exactly as alone
+    done = map_in_threads(row_of, zip(data.populations.values(), seeds), threads)
+    rows = [row for row, _ in done]
+    all_rates = {row["population"]: rates for row, rates in done}
     return rows, all_rates
 
 
@@ -256,11 +260,15 @@ class RatesResult:
         }
 
 
-def rates_analysis(data: SpikeData, **options: Any) -> RatesResult:
+def rates_analysis(data: SpikeData, threads: int | None = None, **options: Any) -> RatesResult:
     """The rates analysis of one run's spikes (no files read or written).
 
     Args:
         data: the run's spikes and metadata.
+        threads: populations analysed at once (default
+            :func:`spikeflow.analysis.parallel.analysis_threads`: ``OMP_NUM_THREADS``, which
+            Snakemake sets to a job's threads, else the CPUs of this process); the results do
+            not depend on it.
         **options: :func:`population_table`'s options (t_start, t_stop, synchrony_bin_ms,
             corr_bin_ms, corr_sample, seed, silent_below_hz, runaway_above_hz, min_spikes);
             the others keep their defaults.
@@ -276,7 +284,7 @@ def rates_analysis(data: SpikeData, **options: Any) -> RatesResult:
     if unknown:
         raise TypeError(f"population_table() got an unexpected keyword argument {unknown[0]!r}")
     every = {name: options.get(name, parameter.default) for name, parameter in parameters.items() if name != "data"}
-    rows, rates = _population_rows(data, **every)
+    rows, rates = _population_rows(data, **every, threads=analysis_threads() if threads is None else int(threads))
     t0, t1 = analysis_window(data, options.get("t_start"), options.get("t_stop"))
     effective = {name: value for name, value in every.items() if name not in ("t_start", "t_stop")}
     return RatesResult(rows, rates, (t0, t1), effective, data.metadata.get("run_id"), data.metadata.get("model"))
