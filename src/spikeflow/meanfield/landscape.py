@@ -40,7 +40,9 @@ Speed: the inner solve is Newton's method with an analytic Jacobian (the Siegert
 differentiated in ``mu`` and ``sigma``; one Siegert evaluation per iteration), warm-started
 from the neighbouring grid point: the first row of the grid is continued point by point, and
 every further row is solved for all its points at once (batched Newton) starting from the
-row below. Points where the inner solve does not converge get ``NaN``.
+row below. Points where the inner solve does not converge get ``NaN``. The Siegert integral
+uses the adaptive quadrature (:mod:`spikeflow.meanfield.transfer`: exact to rounding, 10-20
+nodes instead of 80) unless a :class:`RateModel` with another rule is passed.
 
 Units: rates in Hz, times in s, voltages in mV, ``F`` in Hz, ``U`` in Hz^2.
 """
@@ -56,7 +58,13 @@ from scipy import optimize, sparse, special
 from scipy.sparse import csgraph
 
 from spikeflow.meanfield.stability import classify
-from spikeflow.meanfield.transfer import LIFNetwork, colored_noise_shift, siegert
+from spikeflow.meanfield.transfer import (
+    _SIGMA_REL_MIN,
+    QUADRATURES,
+    LIFNetwork,
+    _siegert_checked,
+    colored_noise_shift,
+)
 
 __all__ = ["Landscape", "LandscapePath", "RateModel", "rate_grid", "reduced_landscape", "solve_network"]
 
@@ -67,17 +75,24 @@ class RateModel:
     """The rate map of a :class:`LIFNetwork` with its analytic Jacobian, batched.
 
     ``mu = A nu + mu_0``, ``sigma^2 = B nu + var_0`` with ``A = tau_m K J``,
-    ``B = tau_m K J^2`` (both (N, N) in mV s), and ``Phi = siegert(mu, sigma)``. The same
-    numbers as :func:`spikeflow.meanfield.rate_map`; rates may carry leading batch
-    dimensions, shape (..., N).
+    ``B = tau_m K J^2`` (both (N, N) in mV s), and ``Phi = siegert(mu, sigma)``. With the
+    reference quadrature the numbers of :func:`spikeflow.meanfield.rate_map` (to rounding: the
+    moments are summed in another order); rates may carry leading batch dimensions, shape (..., N).
 
     Args:
         network: The populations' parameters.
+        quadrature: The quadrature rule of the Siegert integral,
+            :data:`spikeflow.meanfield.transfer.QUADRATURES`: ``"reference"`` (the rule of
+            :func:`~spikeflow.meanfield.siegert`, bit for bit) or ``"adaptive"`` (exact to
+            rounding too, 4-8x fewer nodes; :func:`reduced_landscape`'s default).
     """
 
-    def __init__(self, network: LIFNetwork) -> None:
+    def __init__(self, network: LIFNetwork, quadrature: str = "reference") -> None:
+        if quadrature not in QUADRATURES:
+            raise ValueError(f"quadrature must be one of {', '.join(QUADRATURES)}, got {quadrature!r}")
         net = network
         self.network = net
+        self.quadrature = quadrature
         self.n_pop = net.n_pop
         tau = net.tau_m[:, None]
         self.A = tau * net.K * net.J
@@ -85,6 +100,9 @@ class RateModel:
         self.mu0 = net.tau_m * net.j_ext * net.c_ext * net.nu_ext + net.mu_ext
         self.var0 = net.tau_m * net.j_ext**2 * net.c_ext * net.nu_ext
         self.b_s = colored_noise_shift(net.tau_s, net.tau_m)
+        if np.any(net.V_r >= net.theta):
+            raise ValueError("the rate model needs V_r < theta in every population")
+        self._sigma_min = _SIGMA_REL_MIN * (net.theta - net.V_r)
 
     def moments(self, nu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean (mV) and standard deviation (mV) of the input, shape (..., N)."""
@@ -93,11 +111,15 @@ class RateModel:
         sigma = np.sqrt(np.maximum(nu @ self.B.T + self.var0, 0.0))
         return mu, sigma
 
+    def _siegert(self, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        net = self.network
+        return _siegert_checked(
+            mu, sigma, net.tau_m, net.tau_ref, net.theta, net.V_r, self.b_s, self._sigma_min, self.quadrature
+        )
+
     def phi(self, nu: ArrayLike) -> np.ndarray:
         """Output rates in Hz, shape (..., N), for input rates ``nu`` in Hz (negatives as 0)."""
-        mu, sigma = self.moments(np.asarray(nu, dtype=float))
-        net = self.network
-        return siegert(mu, sigma, net.tau_m, net.tau_ref, net.theta, net.V_r, net.tau_s)
+        return self._siegert(*self.moments(np.asarray(nu, dtype=float)))
 
     def phi_and_jacobian(self, nu: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Output rates (..., N) in Hz and ``dPhi/dnu`` (..., N, N), ``[.., a, b] = dPhi_a/dnu_b``.
@@ -112,8 +134,8 @@ class RateModel:
         nu = np.asarray(nu, dtype=float)
         mu, sigma = self.moments(nu)
         net = self.network
-        rate = siegert(mu, sigma, net.tau_m, net.tau_ref, net.theta, net.V_r, net.tau_s)
-        noisy = sigma > 1e-10 * (net.theta - net.V_r)
+        rate = self._siegert(mu, sigma)
+        noisy = sigma > self._sigma_min
         s = np.where(noisy, sigma, 1.0)
         y_th = (net.theta - mu) / s + self.b_s
         y_r = (net.V_r - mu) / s + self.b_s
@@ -304,7 +326,9 @@ def reduced_landscape(
     """Effective transfer function, force field, fixed points and potential of 1-2 focus populations.
 
     Args:
-        network: The network (or its :class:`RateModel`).
+        network: The network (then its :class:`RateModel` with the ``"adaptive"`` quadrature,
+            which agrees with the reference rule to ~1e-15 relative and is 3-4x faster here),
+            or a :class:`RateModel` (used as it is).
         focus: One or two population indices.
         grid: Focus-rate axis in Hz (overrides ``rate_max``/``step``); increasing, >= 0.
         rate_max: Upper end of the default axis ``0..rate_max`` (Hz).
@@ -321,7 +345,7 @@ def reduced_landscape(
     Raises:
         ValueError: for a bad focus or grid.
     """
-    model = network if isinstance(network, RateModel) else RateModel(network)
+    model = network if isinstance(network, RateModel) else RateModel(network, quadrature="adaptive")
     n_pop = model.n_pop
     focus = np.asarray(focus, dtype=int).ravel()
     if focus.size not in (1, 2) or len(set(focus.tolist())) != focus.size or np.any((focus < 0) | (focus >= n_pop)):

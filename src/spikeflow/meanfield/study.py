@@ -299,7 +299,15 @@ def meanfield_study(
         focus_idx = _focus_indices(focus, net.names, types, cluster)
         uniform = [r["index"] for r in rows if r["k"] == 0]
         nu_start = fps.rates[min(uniform, key=lambda i: fps.rates[i].mean())] if uniform else None
-        land = reduced_landscape(model, focus_idx, step=landscape_step, rate_max=landscape_max, nu_start=nu_start)
+        # the adaptive quadrature: exact to rounding like the search's reference rule, 3-4x
+        # faster, and the continuation is not sensitive to the last bit (the search is)
+        land = reduced_landscape(
+            RateModel(lif, quadrature="adaptive"),
+            focus_idx,
+            step=landscape_step,
+            rate_max=landscape_max,
+            nu_start=nu_start,
+        )
 
     n = len(rows)
     return {
