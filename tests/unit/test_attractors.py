@@ -368,6 +368,13 @@ def test_attractors_task_writes_its_files(planted_file, tmp_path):
     assert document["options"]["bin_ms"] == 0.5 and document["options"]["populations"] == "e_clusters"
     assert document["config"]["params"]["j_potentiated"] == [6.0, 1.0]
     assert document == json.loads(json.dumps(summary))
+    # transitions as the nonzero [from, to, count] entries, the dense matrices only in attractors.h5
+    _, sequence = planted_identities()
+    assert "transition_counts" not in document and "transition_probability" not in document
+    assert document["transition_table"] == [[a, b, 1] for a, b in sorted(itertools.pairwise(sequence))]
+    loaded_counts, loaded_occurrences, loaded_p = read_attractors(tmp_path / "attractors.h5").transitions()
+    for made, kept in zip(at.transitions_from_summary(document), (loaded_counts, loaded_occurrences, loaded_p)):
+        np.testing.assert_array_equal(made, kept)
     lines = (tmp_path / "states.csv").read_text().splitlines()
     assert lines[0].split(",") == at.STATE_COLUMNS and len(lines) == 7
     assert lines[1].startswith("0,E0+E1+E2,3,2,")
@@ -532,3 +539,139 @@ def test_uniform_activity_has_no_active_population_with_a_contrast_floor():
     assert not active.any() and np.all(np.isinf(theta))
     bimodal = np.where(rng.random((18, 4000)) < 0.2, 45.0, 3.0) + rng.standard_normal((18, 4000))
     assert at.active_clusters(bimodal, method="midpoint", min_contrast_hz=10.0).mean() == pytest.approx(0.2, abs=0.02)
+
+
+# ------------------------------------------------------------------------------------------
+# the fast paths give the numbers of the plain numpy formulas, bit for bit
+
+
+def _old_active_clusters(rates, method, tol, max_iter=50, min_contrast_hz=0.0):
+    """The threshold rules written plainly (one new mask and copy per step), as before."""
+    n_pop = rates.shape[0]
+    if method == "reference":
+        theta = rates.mean(axis=1)
+        active = rates > theta[:, None]
+        for _ in range(max_iter):
+            if not active.any():
+                break
+            proposal = float(rates[active].mean())
+            if abs(proposal - float(theta.mean())) < tol:
+                break
+            theta = np.full(n_pop, proposal)
+            active = rates > theta[:, None]
+        return active, theta
+    threshold = float(rates.mean())
+    for _ in range(max_iter):
+        above = rates > threshold
+        if above.all() or not above.any():
+            break
+        proposal = 0.5 * (float(rates[above].mean()) + float(rates[~above].mean()))
+        moved = abs(proposal - threshold)
+        threshold = proposal
+        if moved < tol:
+            break
+    above = rates > threshold
+    contrast = float(rates[above].mean()) - float(rates[~above].mean()) if above.any() and not above.all() else 0.0
+    if contrast < min_contrast_hz:
+        threshold = float("inf")
+    theta = np.full(n_pop, threshold)
+    return rates > theta[:, None], theta
+
+
+def _bimodal_rates(seed, n_pop=7, n_bins=60_001):
+    """Rates of clusters switching between ~3 and ~40 Hz, with noise (Hz, (n_pop, n_bins))."""
+    rng = np.random.default_rng(seed)
+    high = rng.random((n_pop, n_bins // 500 + 1)) < 0.2
+    levels = np.where(np.repeat(high, 500, axis=1)[:, :n_bins], 40.0, 3.0)
+    return np.abs(levels + 2.0 * rng.standard_normal((n_pop, n_bins)))
+
+
+@pytest.mark.parametrize("method, min_contrast", [("reference", 0.0), ("midpoint", 0.0), ("midpoint", 10.0), ("midpoint", 1e6)])
+def test_thresholds_equal_the_plain_rules_bit_for_bit(monkeypatch, method, min_contrast):
+    # small parts and blocks, so that the streamed sums split as numpy's pairwise sums do, many times
+    monkeypatch.setattr(at, "_SUM_CHUNK", 200)
+    monkeypatch.setattr(at, "_MASK_BLOCK", 9_999)
+    for seed in range(3):
+        rates = _bimodal_rates(seed)
+        tol = at.DEFAULT_TOL_HZ[method]
+        active, theta = at.active_clusters(rates, method=method, min_contrast_hz=min_contrast, return_thresholds=True)
+        expected_active, expected_theta = _old_active_clusters(rates, method, tol, min_contrast_hz=min_contrast)
+        np.testing.assert_array_equal(theta, expected_theta)  # exactly, not approximately
+        np.testing.assert_array_equal(active, expected_active)
+    assert not active.any() if min_contrast == 1e6 else active.any()
+
+
+@pytest.mark.parametrize("chunk, block", [(128, 1), (128, 1000), (1000, 7), (1 << 16, 1 << 21)])
+def test_masked_means_equal_numpys_means_of_the_selections(monkeypatch, chunk, block):
+    monkeypatch.setattr(at, "_SUM_CHUNK", chunk)
+    monkeypatch.setattr(at, "_MASK_BLOCK", block)
+    rng = np.random.default_rng(chunk + block)
+    for n in (1, 9, 130, 5_000, 70_001):
+        values = rng.random((3, n)) ** 4 * 1e3  # widely spread magnitudes: the summation order shows
+        mask = values > np.quantile(values, rng.uniform(0.05, 0.95))
+        inside, outside = at._masked_means(values, mask)
+        assert inside == (float(values[mask].mean()) if mask.any() else inside)
+        assert outside == (float(values[~mask].mean()) if (~mask).any() else outside)
+    empty = at._masked_means(np.ones((2, 3)), np.zeros((2, 3), dtype=bool))
+    assert math.isnan(empty[0]) and empty[1] == 1.0
+
+
+def test_rates_and_state_means_equal_the_matrix_formulas_bit_for_bit(planted_data):
+    names = [f"E{c}" for c in range(Q)]
+    times, rates = at.population_rates(planted_data, names, T_PRESIM, T_PRESIM + T_SIM, 0.5, 10.0)
+    raw = np.array([
+        at.st.spike_count_histogram(planted_data.populations[n].times, T_PRESIM, T_PRESIM + T_SIM, 0.5) / (SIZE * 0.5 / 1000.0)
+        for n in names
+    ])
+    np.testing.assert_array_equal(rates, gaussian_filter1d(raw, 20.0, axis=1, mode="reflect", truncate=4.0))
+    active = at.active_clusters(rates, method="midpoint")
+    seq = at.states(active, times, 20.0, rates=rates)
+    cum = np.concatenate((np.zeros((Q, 1)), np.cumsum(rates, axis=1)), axis=1)
+    sums = np.zeros((seq.n_states, Q))
+    for start, stop, state in zip(seq.seg_start, seq.seg_stop, seq.seg_state):
+        if state >= 0:
+            sums[state] += cum[:, stop] - cum[:, start]
+    counts = np.bincount(seq.sequence, weights=(seq.seg_stop - seq.seg_start)[seq.kept], minlength=seq.n_states)
+    np.testing.assert_array_equal(seq.mean_rates_hz, sums / counts[:, None])
+
+
+def test_transition_submatrix_and_table(blip_data):
+    result = at.compute_attractors(blip_data, smoothing_ms=2.0, threshold_method="midpoint")
+    counts, occurrences, p = result.transitions()
+    among = [4, 0, 2]
+    sub_counts, sub_occurrences, sub_p = result.transitions(among=among)
+    np.testing.assert_array_equal(sub_counts, counts[np.ix_(among, among)])
+    np.testing.assert_array_equal(sub_occurrences, occurrences[among])
+    np.testing.assert_array_equal(sub_p, p[np.ix_(among, among)])
+    table = at.transition_table(result.sequence)
+    assert table == [[a, b, int(counts[a, b])] for a, b in zip(*np.nonzero(counts))]
+    split = result.sequence.identities.index((1, 2, 5))
+    assert [split, split, 1] in table  # the state the blip splits returns to itself
+    for made, full in zip(at.transitions_from_summary(result.summary()), (counts, occurrences, p)):
+        np.testing.assert_array_equal(made, full)
+
+
+def test_task_reads_only_the_analysed_populations(planted_file, tmp_path):
+    """The task reads the E clusters one at a time (the I clusters not at all) and gets the
+    numbers of the analysis of the whole file; "all" reads every population."""
+    data = attractors_task._spikes(planted_file, "e_clusters")
+    assert list(data.populations) == [f"E{c}" for c in range(Q)] and data.metadata["run_id"] == "seed0"
+    assert data.populations["E2"].n_spikes == read_spikes(planted_file).populations["E2"].n_spikes
+    assert len(attractors_task._spikes(planted_file, "all").populations) == 2 * Q + 2
+    assert list(attractors_task._spikes(planted_file, "E4, E1").populations) == ["E1", "E4"]
+    assert len(attractors_task._spikes(planted_file, ["E1", "nope"]).populations) == 2 * Q + 2  # select_populations says what is wrong
+    document = attractors_task.run(planted_file, tmp_path, figures=False, threshold_method="midpoint")
+    whole = at.compute_attractors(read_spikes(planted_file), threshold_method="midpoint", spikes_file=str(planted_file))
+    assert json.dumps(document) == json.dumps(to_json_value(whole.summary()))
+    loaded = read_attractors(tmp_path / "attractors.h5")
+    np.testing.assert_array_equal(loaded.rates_hz, whole.rates_hz)
+    np.testing.assert_array_equal(loaded.thresholds_hz, whole.thresholds_hz)
+
+
+def test_rate_image_percentile_is_numpys():
+    from spikeflow.models.clustered.attractor_plots import _percentile
+
+    rng = np.random.default_rng(4)
+    for values in (rng.random((3, 100_003)) ** 6, rng.poisson(2.0, (20, 40_000)) / 0.1, np.zeros((2, 5)), rng.random(1)):
+        for q in (99.5, 99.9, 50.0, 0.0, 100.0):
+            assert _percentile(values, q) == float(np.percentile(values, q))

@@ -2,7 +2,7 @@
 
 Layout: root attrs ``format`` ("spikeflow-attractors"), ``version`` (1), ``bin_ms``,
 ``window_ms``, ``min_state_ms``, ``spikes_file``; datasets ``populations`` (str),
-``population_sizes``, ``times_ms``, ``rates_hz`` (gzip), ``thresholds_hz``, ``active`` (bool),
+``population_sizes``, ``times_ms``, ``rates_hz`` (uncompressed), ``thresholds_hz``, ``active`` (bool, gzip),
 ``segments/{start_bin,stop_bin,state}`` (state -1: dropped), ``states/active`` (bool,
 n_states x n_pop), ``states/labels``, ``states/mean_rates_hz``,
 ``transitions/{counts,occurrences,probability}``; the documents

@@ -1,7 +1,8 @@
 """``spikeflow analyze attractors`` and ``analyze attractor-summary``: cluster states of one run, and across runs.
 
-:func:`run` reads one spikes file, computes
-:func:`spikeflow.models.clustered.attractors.compute_attractors` and writes :data:`OUTPUTS`;
+:func:`run` reads the analysed populations of one spikes file, computes
+:func:`spikeflow.models.clustered.attractors.compute_attractors` (as its two steps, the spikes
+let go after the first) and writes :data:`OUTPUTS`;
 :func:`summary` reads the attractors.json files of several runs, computes
 :func:`spikeflow.models.clustered.attractors.summarize_attractors` and writes
 :data:`SUMMARY_OUTPUTS`. The JSON is written last in both, every file atomically.
@@ -10,8 +11,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from spikeflow.tasks import output_dir, outputs, with_provenance
 
@@ -66,13 +68,17 @@ def run(
         The attractors.json document (undefined numbers as None, as in the file).
     """
     from spikeflow.io.attractors import write_attractors
-    from spikeflow.io.spikes import read_spikes
     from spikeflow.io.tables import to_json_value, write_csv, write_json
-    from spikeflow.models.clustered.attractors import STATE_COLUMNS, compute_attractors, state_rows
+    from spikeflow.models.clustered import attractors as at
 
+    at.check_options(**options)  # before anything is read or written
+    rate_options = {key: options.pop(key) for key in at.RATE_OPTIONS if key in options}
     out = output_dir(out_dir)
-    data = read_spikes(spikes_path)
-    result = compute_attractors(data, spikes_file=str(spikes_path), **options)
+    data = _spikes(spikes_path, rate_options.get("populations", "e_clusters"))
+    rates = at.cluster_rates(data, **rate_options)
+    del data  # binned: the spikes' memory is free for the rest (the thresholds' temporaries)
+    result = at.attractors_from_rates(rates, spikes_file=str(spikes_path), **options)
+    del rates
     document = to_json_value(result.summary())  # as written: NaN -> None
     if figures:
         from spikeflow.models.clustered import attractor_plots as plots  # matplotlib only when drawing
@@ -80,10 +86,78 @@ def run(
         plots.cluster_rates(result, out / OUTPUTS["rates"])
         plots.state_sequence(result, out / OUTPUTS["sequence"], top_states=top_states)
         plots.transition_matrix(result, out / OUTPUTS["transitions"], top_states=top_states)
-    write_csv(out / OUTPUTS["states"], state_rows(document), STATE_COLUMNS)
+    write_csv(out / OUTPUTS["states"], at.state_rows(document), at.STATE_COLUMNS)
     write_attractors(result, out / OUTPUTS["h5"])
     write_json(out / OUTPUTS["json"], document)
     return document
+
+
+class _PopulationsOnDemand(Mapping):
+    """The named populations of a spikes file, each read (and checked) when it is looked up.
+
+    Nothing is kept: :func:`spikeflow.models.clustered.attractors.cluster_rates` looks each
+    population up once and bins it, so one population's spikes are in memory at a time
+    (instead of all of them, node ids included, until the rates are done).
+    """
+
+    def __init__(self, path: str | os.PathLike, names: Sequence[str]) -> None:
+        self.path = path
+        self.names = list(names)
+
+    def __getitem__(self, name: str) -> Any:
+        from spikeflow.io.spikes import read_spikes
+
+        if name not in self.names:
+            raise KeyError(name)
+        return read_spikes(self.path, populations=[name]).populations[name]
+
+    def __iter__(self):
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def _spikes(spikes_path: str | os.PathLike, populations: Any) -> Any:
+    """The run's spikes as the analysis needs them (a :class:`spikeflow.io.spikes.SpikeData`).
+
+    A spikeflow file whose metadata names every analysed population and fixes the recorded
+    window (``t_presim_ms``, ``t_sim_ms``) gives its metadata and only those populations,
+    each read when the rates need it (:class:`_PopulationsOnDemand`); the others are not
+    read. Otherwise (a foreign file, whose window is taken from all its spikes; ``"all"``;
+    a name the metadata does not list) every population is read first, and
+    :func:`spikeflow.models.clustered.attractors.select_populations` says what is wrong.
+    """
+    from spikeflow.io.spikes import SpikeData, SpikesFileError, read_metadata, read_spikes
+
+    try:
+        metadata = read_metadata(spikes_path)
+    except (OSError, SpikesFileError):
+        metadata = None  # a foreign file, or one read_spikes says what is wrong with
+    names = _analysed(metadata, populations) if metadata is not None else None
+    if names is None:
+        return read_spikes(spikes_path)
+    return SpikeData(populations=_PopulationsOnDemand(spikes_path, names), metadata=metadata)
+
+
+def _analysed(metadata: Mapping[str, Any], populations: Any) -> list[str] | None:
+    """The populations ``populations`` selects by the file's metadata (in file order), or None
+    when they cannot be read on their own (see :func:`_spikes`)."""
+    if "t_presim_ms" not in metadata or "t_sim_ms" not in metadata:
+        return None
+    listed = [p.get("name") for p in metadata.get("populations") or [] if isinstance(p, Mapping)]
+    if isinstance(populations, str) and populations == "all":
+        return None
+    if isinstance(populations, str) and populations == "e_clusters":
+        clusters = (metadata.get("model_description") or {}).get("clusters") or {}
+        names = list(clusters.get("e_clusters") or [])
+    elif isinstance(populations, str):
+        names = [p.strip() for p in populations.split(",") if p.strip()]
+    else:
+        names = [str(p) for p in populations]
+    if not names or any(name not in listed for name in names):
+        return None
+    return [name for name in listed if name in names]
 
 
 def summary(

@@ -44,7 +44,10 @@ VectorialNeuroModulators), step by step:
    Dwell time = mean duration of a state's segments; occupancy = its total duration /
    analysed time (``n_bins * bin_ms``); occupancies plus the dropped fraction add up to 1.
    ``n_transitions`` in the summaries counts only the pairs with ``a != b``; the
-   self-pairs are ``n_self_transitions``.
+   self-pairs are ``n_self_transitions``. attractors.json lists only the nonzero counts,
+   as ``transition_table`` rows ``[from, to, count]`` (:func:`transition_table`;
+   :func:`transitions_from_summary` makes the matrices from them); attractors.h5 keeps
+   the dense matrices.
 
 Also the distribution of the number of co-active populations: ``k_active_fraction[k]`` =
 fraction of all bins of the window with exactly ``k`` active populations, ``k = 0..n_pop``
@@ -52,7 +55,8 @@ fraction of all bins of the window with exactly ``k`` active populations, ``k = 
 
 :func:`compute_attractors` runs all of it on one run's spikes and returns an
 :class:`AttractorAnalysis` (its :meth:`~AttractorAnalysis.summary` is the attractors.json
-document); :func:`summarize_attractors` makes the study-level summary over repeats and sweep
+document): :func:`cluster_rates` (step 1, the only one that needs the spikes), then
+:func:`attractors_from_rates` (steps 2-4). :func:`summarize_attractors` makes the study-level summary over repeats and sweep
 values from those documents. Everything here is computation: :mod:`spikeflow.tasks.attractors`
 reads the spikes file, writes attractors.h5 (:mod:`spikeflow.io.attractors`), attractors.json,
 states.csv and the summary's files, and hands the results to the figures
@@ -86,7 +90,14 @@ __all__ = [
     "StateSequence",
     "states",
     "transition_matrix",
+    "transition_table",
+    "transitions_from_summary",
     "AttractorAnalysis",
+    "RATE_OPTIONS",
+    "check_options",
+    "ClusterRates",
+    "cluster_rates",
+    "attractors_from_rates",
     "compute_attractors",
     "state_rows",
     "format_summary",
@@ -206,26 +217,141 @@ def population_rates(
         ``(times, rates)``: bin start times in ms, shape (n_bins,), and rates in Hz (spikes
         per neuron per second), shape (n_pop, n_bins).
     """
+    times, rates, _ = _binned_rates(data, names, t_start, t_stop, bin_ms, smoothing_ms)
+    return times, rates
+
+
+def _binned_rates(
+    data: SpikeData, names: Sequence[str], t_start: float, t_stop: float, bin_ms: float, smoothing_ms: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`population_rates` and the populations' sizes (int64 (n_pop,)).
+
+    Each population of ``data.populations`` is looked up once and let go after binning, so
+    a mapping that reads a population when it is looked up (the attractors task's) holds one
+    population's spikes at a time.
+    """
     bin_ms = _positive("bin_ms", bin_ms)
     smoothing_ms = _positive("smoothing_ms", smoothing_ms, allow_zero=True)
     nb = st.n_bins(t_start, t_stop, bin_ms)
     if nb < 1:
         raise ValueError(f"bin_ms {bin_ms} is longer than the analysis window ({t_start}, {t_stop}] ms")
-    rates = np.zeros((len(names), nb), dtype=np.float64)
+    # One population at a time: its raw rates in a one-row buffer, smoothed straight into
+    # its row of the result (the same numbers as filtering the whole matrix along axis 1,
+    # without a second matrix of raw rates).
+    rates = np.empty((len(names), nb), dtype=np.float64)
+    sizes = np.zeros(len(names), dtype=np.int64)
+    raw = np.empty(nb, dtype=np.float64) if smoothing_ms > 0 else None
     for row, name in enumerate(names):
         pop = data.populations[name]
-        if pop.n_nodes < 1:
+        n_nodes = pop.n_nodes
+        if n_nodes < 1:
             raise ValueError(f"population {name!r} has no neurons")
+        sizes[row] = n_nodes
         counts = st.spike_count_histogram(pop.times, t_start, t_stop, bin_ms)
-        rates[row] = counts / (pop.n_nodes * bin_ms / 1000.0)
-    if smoothing_ms > 0:
-        rates = gaussian_filter1d(rates, sigma=smoothing_ms / bin_ms, axis=1, mode="reflect", truncate=4.0)
+        del pop
+        target = raw if raw is not None else rates[row]
+        np.divide(counts, n_nodes * bin_ms / 1000.0, out=target)
+        if raw is not None:
+            gaussian_filter1d(raw, sigma=smoothing_ms / bin_ms, mode="reflect", truncate=4.0, output=rates[row])
     times = float(t_start) + bin_ms * np.arange(nb, dtype=np.float64)
-    return times, rates
+    return times, rates, sizes
 
 
 # --------------------------------------------------------------------------------------
 # 2. activity
+
+
+#: Largest part of a sum that :class:`_PairwiseSum` hands to numpy in one piece.
+_SUM_CHUNK = 1 << 16
+#: Values of the input :func:`_masked_means` masks at a time.
+_MASK_BLOCK = 1 << 21
+
+
+def _pairwise_tree(n: int, largest: int) -> tuple[list[int], Any]:
+    """How numpy's pairwise summation splits ``n`` values, down to parts of at most ``largest``.
+
+    numpy sums a contiguous float64 array pairwise: ``n`` values are the sum of the first
+    ``h = n // 2 - (n // 2) % 8`` and of the other ``n - h``, recursively, down to blocks of
+    at most 128 (summed in 8 lanes). With ``largest >= 128`` every part of this split is a
+    subtree that numpy sums the same way when given the part alone.
+
+    Returns:
+        (sizes of the parts, in order; the tree: a part's index or a (left, right) pair).
+    """
+    sizes: list[int] = []
+
+    def split(m: int) -> Any:
+        if m <= largest:
+            sizes.append(m)
+            return len(sizes) - 1
+        half = m // 2
+        half -= half % 8
+        return (split(half), split(m - half))
+
+    return sizes, split(n)
+
+
+class _PairwiseSum:
+    """numpy's sum of a float64 sequence fed in pieces of any size: the same number as
+    ``np.add.reduce`` of the whole sequence, holding at most ``largest`` values."""
+
+    def __init__(self, n: int, largest: int | None = None) -> None:
+        self.sizes, self.tree = _pairwise_tree(n, max(int(largest or _SUM_CHUNK), 128)) if n > 0 else ([], None)
+        self.buffer = np.empty(max(self.sizes, default=0))
+        self.filled = 0
+        self.sums: list[Any] = []
+
+    def add(self, values: np.ndarray) -> None:
+        """Append ``values`` (float64, 1-D, contiguous) to the sequence."""
+        pos = 0
+        while pos < values.size:
+            size = self.sizes[len(self.sums)]
+            if not self.filled and values.size - pos >= size:  # a whole part: summed where it is
+                self.sums.append(np.add.reduce(values[pos : pos + size]))
+                pos += size
+                continue
+            take = min(size - self.filled, values.size - pos)
+            self.buffer[self.filled : self.filled + take] = values[pos : pos + take]
+            self.filled += take
+            pos += take
+            if self.filled == size:
+                self.sums.append(np.add.reduce(self.buffer[:size]))
+                self.filled = 0
+
+    def total(self) -> float:
+        def combine(node: Any) -> Any:
+            return self.sums[node] if isinstance(node, int) else combine(node[0]) + combine(node[1])
+
+        return float(combine(self.tree)) if self.sums else 0.0
+
+
+def _masked_means(values: np.ndarray, mask: np.ndarray, outside: bool = True) -> tuple[float, float]:
+    """``(values[mask].mean(), values[~mask].mean())``, the same numbers, without the copies.
+
+    numpy's mean of ``values[mask]`` is the pairwise sum of the selected values in row-major
+    order over their number; here the selected values are collected block by block and
+    summed by :class:`_PairwiseSum`, so the temporaries are a few MB instead of a copy of
+    (nearly) all values (240 MB for 20 clusters at 0.5 ms bins over 850 s). NaN for an
+    empty side.
+
+    Args:
+        values: float64, any shape.
+        mask: bool, the same shape.
+        outside: also the mean outside the mask (else NaN).
+    """
+    flat = np.ascontiguousarray(values, dtype=np.float64).reshape(-1)
+    selected = np.ascontiguousarray(mask, dtype=bool).reshape(-1)
+    n_in = int(np.count_nonzero(selected))
+    n_out = selected.size - n_in if outside else 0
+    sum_in, sum_out = _PairwiseSum(n_in), _PairwiseSum(n_out)
+    for start in range(0, flat.size, _MASK_BLOCK):
+        block, picked = flat[start : start + _MASK_BLOCK], selected[start : start + _MASK_BLOCK]
+        sum_in.add(block[picked])
+        if outside:
+            sum_out.add(block[~picked])
+    mean_in = float(np.float64(sum_in.total()) / n_in) if n_in else math.nan
+    mean_out = float(np.float64(sum_out.total()) / n_out) if n_out else math.nan
+    return mean_in, mean_out
 
 
 def active_clusters(
@@ -267,37 +393,47 @@ def active_clusters(
     if int(max_iter) != max_iter or max_iter < 0:
         raise ValueError(f"max_iter must be an integer >= 0, got {max_iter!r}")
     n_pop = rates.shape[0]
+    # Masks are computed into one preallocated array and the means over the selected
+    # entries by _masked_means: the numbers of rates[mask].mean(), without its copies.
     if method == "reference":
         theta = rates.mean(axis=1)
         active = rates > theta[:, None]
         for _ in range(int(max_iter)):
             if not active.any():
                 break
-            proposal = float(rates[active].mean())
+            proposal = _masked_means(rates, active, outside=False)[0]
             if abs(proposal - float(theta.mean())) < tol:
                 break
             theta = np.full(n_pop, proposal)
-            active = rates > theta[:, None]
+            np.greater(rates, theta[:, None], out=active)
     else:
+        above = np.empty(rates.shape, dtype=bool)
+
+        def split(threshold: float) -> tuple[float, float] | None:
+            """(mean above, mean at or below) the threshold; None if either side is empty."""
+            np.greater(rates, threshold, out=above)
+            n_above = int(np.count_nonzero(above))
+            if n_above == 0 or n_above == above.size:
+                return None
+            return _masked_means(rates, above)
+
         threshold = float(rates.mean())
         for _ in range(int(max_iter)):
-            above = rates > threshold
-            if above.all() or not above.any():
+            means = split(threshold)
+            if means is None:
                 break
-            proposal = 0.5 * (float(rates[above].mean()) + float(rates[~above].mean()))
+            proposal = 0.5 * (means[0] + means[1])
             moved = abs(proposal - threshold)
             threshold = proposal
             if moved < tol:
                 break
-        above = rates > threshold
-        if above.any() and not above.all():
-            contrast = float(rates[above].mean()) - float(rates[~above].mean())
-        else:
-            contrast = 0.0
+        means = split(threshold)  # leaves ``above`` = rates > threshold
+        contrast = means[0] - means[1] if means is not None else 0.0
         if contrast < float(min_contrast_hz):
             threshold = float("inf")
+            above[...] = False  # rates > inf: none (the rates are finite)
         theta = np.full(n_pop, threshold)
-        active = rates > theta[:, None]
+        active = above
     return (active, theta) if return_thresholds else active
 
 
@@ -427,10 +563,13 @@ class StateSequence:
         ``ends_ms``, ``durations_ms`` and ``mean_rates_hz``), in state order."""
         rows = []
         occupancy = self.occupancy()
-        starts, ends = self.starts_ms, self.ends_ms
+        sequence = self.sequence
+        starts, ends, all_durations = self.starts_ms, self.ends_ms, self.durations_ms
+        by_state = np.argsort(sequence, kind="stable")  # each state's segments, in time order
+        bounds = np.searchsorted(sequence[by_state], np.arange(self.n_states + 1))
         for index, identity in enumerate(self.identities):
-            mine = self.sequence == index
-            durations = self.durations_ms[mine]
+            mine = by_state[bounds[index] : bounds[index + 1]]
+            durations = all_durations[mine]
             rates = None if self.mean_rates_hz is None else self.mean_rates_hz[index]
             mask = np.zeros(0 if rates is None else rates.size, dtype=bool)
             if rates is not None:
@@ -472,6 +611,44 @@ def _bin_width(times: np.ndarray, bin_ms: float | None) -> float:
     return width
 
 
+def _state_mean_rates(
+    rates: np.ndarray, starts: np.ndarray, stops: np.ndarray, state: np.ndarray, n_states: int
+) -> np.ndarray:
+    """Mean rate of every population over the bins of each state's segments.
+
+    The sum over a segment is the difference of the running sum (``np.cumsum`` along time)
+    at its ends; the segments' sums are added per state in time order. Computed one
+    population at a time, so the running sums need one row, not a second (n_pop, n_bins)
+    matrix.
+
+    Args:
+        rates: float64 (n_pop, n_bins), Hz.
+        starts: int64 (n_kept,), first bin of every kept segment, in time order.
+        stops: int64 (n_kept,), bin after its last bin.
+        state: int64 (n_kept,), its state index.
+        n_states: number of states.
+
+    Returns:
+        float64 (n_states, n_pop), Hz.
+    """
+    n_pop, nb = rates.shape
+    if not n_states:
+        return np.zeros((0, n_pop))
+    running = np.empty(nb)
+    diffs = np.empty((starts.size, n_pop))
+    at_start = starts > 0
+    for row in range(n_pop):
+        np.cumsum(rates[row], out=running)
+        before = np.zeros(starts.size)
+        before[at_start] = running[starts[at_start] - 1]  # the running sum before the segment (0 at bin 0)
+        diffs[:, row] = running[stops - 1] - before
+    sums = np.zeros((n_states, n_pop))
+    np.add.at(sums, state, diffs)  # in time order, as segment by segment
+    n = np.zeros(n_states)
+    np.add.at(n, state, stops - starts)
+    return sums / n[:, None]
+
+
 def states(
     active: np.ndarray,
     times: np.ndarray,
@@ -497,30 +674,27 @@ def states(
         raise ValueError(f"active {active.shape} must be (n_pop, n_bins) and times {times.shape} (n_bins,)")
     min_state_ms = _positive("min_state_ms", min_state_ms, allow_zero=True)
     width = _bin_width(times, bin_ms)
-    n_pop, nb = active.shape
-    change = np.flatnonzero(np.any(active[:, 1:] != active[:, :-1], axis=0)) + 1
+    nb = active.shape[1]
+    changed = np.zeros(max(nb - 1, 0), dtype=bool)
+    for row in active:  # row by row: no (n_pop, n_bins) temporary
+        changed |= row[1:] != row[:-1]
+    change = np.flatnonzero(changed) + 1
     bounds = np.concatenate(([0], change, [nb])).astype(np.int64)
     seg_start, seg_stop = bounds[:-1], bounds[1:]
     min_bins = math.ceil(min_state_ms / width - 1e-9)
     keep = (seg_stop - seg_start) >= min_bins
+    kept = np.flatnonzero(keep)
     seg_state = np.full(seg_start.size, -1, dtype=np.int64)
     index: dict[tuple[int, ...], int] = {}
-    for k in np.flatnonzero(keep):
-        identity = tuple(int(i) for i in np.flatnonzero(active[:, seg_start[k]]))
-        seg_state[k] = index.setdefault(identity, len(index))
+    for k, column in zip(kept, active[:, seg_start[kept]].T):
+        seg_state[k] = index.setdefault(tuple(int(i) for i in np.flatnonzero(column)), len(index))
     identities = tuple(index)
     mean_rates = None
     if rates is not None:
         rates = np.asarray(rates, dtype=np.float64)
         if rates.shape != active.shape:
             raise ValueError(f"rates {rates.shape} and active {active.shape} differ in shape")
-        cum = np.concatenate((np.zeros((n_pop, 1)), np.cumsum(rates, axis=1)), axis=1)
-        sums = np.zeros((len(identities), n_pop))
-        n = np.zeros(len(identities))
-        for k in np.flatnonzero(keep):
-            sums[seg_state[k]] += cum[:, seg_stop[k]] - cum[:, seg_start[k]]
-            n[seg_state[k]] += seg_stop[k] - seg_start[k]
-        mean_rates = sums / n[:, None] if len(identities) else np.zeros((0, n_pop))
+        mean_rates = _state_mean_rates(rates, seg_start[kept], seg_stop[kept], seg_state[kept], len(identities))
     return StateSequence(
         t_start_ms=float(times[0]),
         bin_ms=width,
@@ -534,24 +708,78 @@ def states(
     )
 
 
-def transition_matrix(sequence: StateSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def transition_matrix(
+    sequence: StateSequence, among: Sequence[int] | np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Transitions between consecutive kept segments (dropped segments skipped).
+
+    Args:
+        sequence: the states of :func:`states`.
+        among: only these states' rows and columns, in this order (state indices, each
+            once; default all states in state order): the submatrix of the full matrices,
+            without computing them (a long run has thousands of states).
+
+    Returns:
+        ``(counts, occurrences, probability)``: int64 (n, n) with ``counts[a, b]`` the
+        number of kept segments of state ``a`` followed by one of ``b`` (``a == b``
+        possible, see the module docstring); int64 (n,) kept segments per state; float64
+        (n, n) ``counts / occurrences[:, None]`` (``n`` = n_states or ``len(among)``).
+    """
+    n_states = sequence.n_states
+    order = sequence.sequence
+    occurrences = np.bincount(order, minlength=n_states).astype(np.int64)
+    if among is None:
+        position, n = order, n_states
+    else:
+        among = np.asarray(among, dtype=np.int64).reshape(-1)
+        n = among.size
+        where = np.full(n_states, -1, dtype=np.int64)
+        where[among] = np.arange(n)
+        position, occurrences = where[order], occurrences[among]
+    counts = np.zeros((n, n), dtype=np.int64)
+    if order.size > 1:
+        a, b = position[:-1], position[1:]
+        pick = (a >= 0) & (b >= 0)
+        np.add.at(counts, (a[pick], b[pick]), 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        probability = counts / np.maximum(occurrences, 1)[:, None]
+    return counts, occurrences, probability
+
+
+def transition_table(sequence: StateSequence) -> list[list[int]]:
+    """The nonzero entries of :func:`transition_matrix`'s counts, as attractors.json lists them.
 
     Args:
         sequence: the states of :func:`states`.
 
     Returns:
-        ``(counts, occurrences, probability)``: int64 (n_states, n_states) with
-        ``counts[a, b]`` the number of kept segments of state ``a`` followed by one of ``b``
-        (``a == b`` possible, see the module docstring); int64 (n_states,) kept segments per
-        state; float64 (n_states, n_states) ``counts / occurrences[:, None]``.
+        ``[[from, to, count], ...]`` for every pair of states with ``count(from -> to) > 0``
+        (``from == to`` possible), sorted by ``from``, then ``to``.
     """
-    n = sequence.n_states
     order = sequence.sequence
+    if order.size < 2:
+        return []
+    n = max(sequence.n_states, 1)
+    pairs, counts = np.unique(order[:-1] * n + order[1:], return_counts=True)
+    return np.column_stack((pairs // n, pairs % n, counts)).tolist()
+
+
+def transitions_from_summary(summary: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`transition_matrix`'s ``(counts, occurrences, probability)`` from an attractors.json document.
+
+    Args:
+        summary: an attractors.json document (:meth:`AttractorAnalysis.summary`): its
+            ``transition_table`` and the ``count`` (occurrences) of its ``states``.
+
+    Returns:
+        int64 (n_states, n_states) counts, int64 (n_states,) occurrences and float64
+        (n_states, n_states) probabilities ``counts / occurrences[:, None]``.
+    """
+    n = int(summary["n_states"])
+    occurrences = np.array([row["count"] for row in summary["states"]], dtype=np.int64).reshape(n)
     counts = np.zeros((n, n), dtype=np.int64)
-    if order.size > 1:
-        np.add.at(counts, (order[:-1], order[1:]), 1)
-    occurrences = np.bincount(order, minlength=n).astype(np.int64)
+    table = np.asarray(summary["transition_table"], dtype=np.int64).reshape(-1, 3)
+    counts[table[:, 0], table[:, 1]] = table[:, 2]
     with np.errstate(invalid="ignore", divide="ignore"):
         probability = counts / np.maximum(occurrences, 1)[:, None]
     return counts, occurrences, probability
@@ -598,9 +826,9 @@ class AttractorAnalysis:
     def bin_ms(self) -> float:
         return self.sequence.bin_ms
 
-    def transitions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """:func:`transition_matrix` of the run."""
-        return transition_matrix(self.sequence)
+    def transitions(self, among: Sequence[int] | np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`transition_matrix` of the run (of the states ``among``, default all)."""
+        return transition_matrix(self.sequence, among)
 
     def state_labels(self) -> list[str]:
         """Label of every state, e.g. ``"E0+E3"`` (``"none"``: no active population)."""
@@ -621,13 +849,16 @@ class AttractorAnalysis:
             ``transitions_per_s``, ``mean_dwell_ms`` / ``median_dwell_ms`` /
             ``max_dwell_ms`` (over kept segments), ``dwell_times_ms`` and ``occupancy`` (per
             state), ``k_active_fraction``, ``mean_active_count``, ``fraction_no_active``,
-            ``state_labels``, ``transition_counts``, ``transition_probability``, ``states``
+            ``state_labels``, ``transition_table`` (the nonzero transition counts as
+            ``[from, to, count]`` lists, :func:`transition_table`; the matrices of
+            :func:`transition_matrix` from it: :func:`transitions_from_summary`), ``states``
             (per-state rows) and ``config`` (the run's resolved config).
         """
         seq = self.sequence
-        counts, _, probability = self.transitions()
-        n_self = int(np.trace(counts))
-        n_transitions = int(counts.sum()) - n_self
+        order = seq.sequence
+        n_pairs = max(order.size - 1, 0)
+        n_self = int(np.count_nonzero(order[1:] == order[:-1]))
+        n_transitions = n_pairs - n_self
         k_fraction = k_active_distribution(self.active)
         analysed_s = seq.analysed_ms / 1000.0
         durations = seq.durations_ms
@@ -661,8 +892,7 @@ class AttractorAnalysis:
             "mean_active_count": float(np.dot(np.arange(k_fraction.size), k_fraction)),
             "fraction_no_active": float(k_fraction[0]),
             "state_labels": self.state_labels(),
-            "transition_counts": counts.tolist(),
-            "transition_probability": probability.tolist(),
+            "transition_table": transition_table(seq),
             "states": self.state_table(),
             "config": self.config,
         }
@@ -670,6 +900,169 @@ class AttractorAnalysis:
 
 # --------------------------------------------------------------------------------------
 # one run
+
+
+@dataclass(frozen=True)
+class ClusterRates:
+    """Step 1 of one run's analysis: the smoothed rates of the analysed populations.
+
+    What :func:`attractors_from_rates` needs of the run, without its spikes: a caller that
+    holds the spikes only for :func:`cluster_rates` can let them go before the rest.
+
+    Attributes:
+        populations: analysed population names (rows of ``rates_hz``).
+        population_sizes: int64 (n_pop,), neurons per population.
+        times_ms: float64 (n_bins,), bin starts in ms.
+        window_ms: (t_start, t_stop) of the analysis window in ms.
+        rates_hz: float64 (n_pop, n_bins), smoothed rates in Hz (:func:`population_rates`).
+        options: the rate options in effect (``populations``, ``bin_ms``, ``smoothing_ms``).
+        metadata: the spikes file's metadata.
+    """
+
+    populations: list[str]
+    population_sizes: np.ndarray
+    times_ms: np.ndarray
+    window_ms: tuple[float, float]
+    rates_hz: np.ndarray
+    options: dict[str, Any]
+    metadata: dict[str, Any]
+
+
+#: The options of :func:`compute_attractors` that :func:`cluster_rates` takes (the others
+#: go to :func:`attractors_from_rates`).
+RATE_OPTIONS = ("populations", "bin_ms", "smoothing_ms", "t_start", "t_stop")
+
+
+def _check_state_options(min_state_ms: Any, threshold_method: Any) -> float:
+    min_state_ms = _positive("min_state_ms", min_state_ms, allow_zero=True)
+    if threshold_method not in THRESHOLD_METHODS:
+        raise ValueError(f"threshold_method must be one of {', '.join(THRESHOLD_METHODS)}, got {threshold_method!r}")
+    return min_state_ms
+
+
+def check_options(
+    populations: str | Sequence[str] = "e_clusters",
+    bin_ms: float = 0.5,
+    smoothing_ms: float = 10.0,
+    min_state_ms: float = 20.0,
+    t_start: float | None = None,
+    t_stop: float | None = None,
+    threshold_method: str = "reference",
+    tol_hz: float | None = None,
+    max_iter: int = 50,
+    min_contrast_hz: float = 0.0,
+) -> None:
+    """Refuse, before any work, the options :func:`compute_attractors` would refuse up front.
+
+    Raises:
+        ValueError: a bad ``bin_ms``, ``smoothing_ms``, ``min_state_ms`` or
+            ``threshold_method``, in one sentence.
+        TypeError: an unknown option.
+    """
+    _positive("bin_ms", bin_ms)
+    _positive("smoothing_ms", smoothing_ms, allow_zero=True)
+    _check_state_options(min_state_ms, threshold_method)
+
+
+def cluster_rates(
+    data: SpikeData,
+    populations: str | Sequence[str] = "e_clusters",
+    bin_ms: float = 0.5,
+    smoothing_ms: float = 10.0,
+    t_start: float | None = None,
+    t_stop: float | None = None,
+) -> ClusterRates:
+    """Step 1 of :func:`compute_attractors`: the smoothed rates of the selected populations.
+
+    Args:
+        data: the run's spikes and metadata.
+        populations: see :func:`select_populations` (default the E clusters).
+        bin_ms: rate bin in ms (> 0).
+        smoothing_ms: SD of the Gaussian smoothing in ms (>= 0).
+        t_start: window start in ms (default the end of the presimulation).
+        t_stop: window end in ms (default the end of the run).
+
+    Returns:
+        The :class:`ClusterRates` (no reference to the spikes).
+    """
+    bin_ms = _positive("bin_ms", bin_ms)
+    smoothing_ms = _positive("smoothing_ms", smoothing_ms, allow_zero=True)
+    names = select_populations(data, populations)
+    t0, t1 = analysis_window(data, t_start, t_stop)
+    times, rates, sizes = _binned_rates(data, names, t0, t1, bin_ms, smoothing_ms)
+    return ClusterRates(
+        populations=names,
+        population_sizes=sizes,
+        times_ms=times,
+        window_ms=(t0, t1),
+        rates_hz=rates,
+        options={
+            "populations": populations if isinstance(populations, str) else list(populations),
+            "bin_ms": bin_ms,
+            "smoothing_ms": smoothing_ms,
+        },
+        metadata=dict(data.metadata),
+    )
+
+
+def attractors_from_rates(
+    rates: ClusterRates,
+    min_state_ms: float = 20.0,
+    threshold_method: str = "reference",
+    tol_hz: float | None = None,
+    max_iter: int = 50,
+    min_contrast_hz: float = 0.0,
+    spikes_file: str = "",
+) -> AttractorAnalysis:
+    """Steps 2-4 of :func:`compute_attractors`: activity, states and transitions from the rates.
+
+    Args:
+        rates: step 1's :class:`ClusterRates`.
+        min_state_ms: shortest kept segment in ms (>= 0).
+        threshold_method: ``"reference"`` or ``"midpoint"`` (:func:`active_clusters`).
+        tol_hz: threshold convergence tolerance in Hz (default per method).
+        max_iter: maximum threshold updates.
+        min_contrast_hz: "midpoint": least difference between mean active and inactive rates
+            for anything to count as active (:func:`active_clusters`).
+        spikes_file: recorded in the result.
+
+    Returns:
+        The :class:`AttractorAnalysis`.
+    """
+    min_state_ms = _check_state_options(min_state_ms, threshold_method)
+    bin_ms = rates.options["bin_ms"]
+    active, thresholds = active_clusters(
+        rates.rates_hz, method=threshold_method, tol_hz=tol_hz, max_iter=max_iter, return_thresholds=True,
+        min_contrast_hz=min_contrast_hz,
+    )
+    sequence = states(active, rates.times_ms, min_state_ms, rates=rates.rates_hz, bin_ms=bin_ms)
+    t0, t1 = rates.window_ms
+    options = {
+        "populations": rates.options["populations"],
+        "bin_ms": bin_ms,
+        "smoothing_ms": rates.options["smoothing_ms"],
+        "min_state_ms": min_state_ms,
+        "t_start": t0,
+        "t_stop": t1,
+        "threshold_method": threshold_method,
+        "tol_hz": DEFAULT_TOL_HZ[threshold_method] if tol_hz is None else float(tol_hz),
+        "max_iter": int(max_iter),
+        "min_contrast_hz": float(min_contrast_hz),
+    }
+    return AttractorAnalysis(
+        populations=list(rates.populations),
+        population_sizes=rates.population_sizes,
+        times_ms=rates.times_ms,
+        window_ms=(t0, t1),
+        rates_hz=rates.rates_hz,
+        thresholds_hz=thresholds,
+        active=active,
+        sequence=sequence,
+        options=options,
+        config=dict(rates.metadata.get("config") or {}),
+        metadata=dict(rates.metadata),
+        spikes_file=spikes_file,
+    )
 
 
 def compute_attractors(
@@ -687,6 +1080,9 @@ def compute_attractors(
     spikes_file: str = "",
 ) -> AttractorAnalysis:
     """The attractor analysis of one run's spikes (no files written).
+
+    :func:`cluster_rates`, then :func:`attractors_from_rates`; the options are checked
+    before anything is computed.
 
     Args:
         data: the run's spikes and metadata.
@@ -706,44 +1102,10 @@ def compute_attractors(
     Returns:
         The :class:`AttractorAnalysis`.
     """
-    bin_ms = _positive("bin_ms", bin_ms)
-    smoothing_ms = _positive("smoothing_ms", smoothing_ms, allow_zero=True)
-    min_state_ms = _positive("min_state_ms", min_state_ms, allow_zero=True)
-    if threshold_method not in THRESHOLD_METHODS:
-        raise ValueError(f"threshold_method must be one of {', '.join(THRESHOLD_METHODS)}, got {threshold_method!r}")
-    names = select_populations(data, populations)
-    t0, t1 = analysis_window(data, t_start, t_stop)
-    times, rates = population_rates(data, names, t0, t1, bin_ms, smoothing_ms)
-    active, thresholds = active_clusters(
-        rates, method=threshold_method, tol_hz=tol_hz, max_iter=max_iter, return_thresholds=True,
-        min_contrast_hz=min_contrast_hz,
-    )
-    sequence = states(active, times, min_state_ms, rates=rates, bin_ms=bin_ms)
-    options = {
-        "populations": populations if isinstance(populations, str) else list(populations),
-        "bin_ms": bin_ms,
-        "smoothing_ms": smoothing_ms,
-        "min_state_ms": min_state_ms,
-        "t_start": t0,
-        "t_stop": t1,
-        "threshold_method": threshold_method,
-        "tol_hz": DEFAULT_TOL_HZ[threshold_method] if tol_hz is None else float(tol_hz),
-        "max_iter": int(max_iter),
-        "min_contrast_hz": float(min_contrast_hz),
-    }
-    return AttractorAnalysis(
-        populations=names,
-        population_sizes=np.array([data.populations[n].n_nodes for n in names], dtype=np.int64),
-        times_ms=times,
-        window_ms=(t0, t1),
-        rates_hz=rates,
-        thresholds_hz=thresholds,
-        active=active,
-        sequence=sequence,
-        options=options,
-        config=dict(data.metadata.get("config") or {}),
-        metadata=dict(data.metadata),
-        spikes_file=spikes_file,
+    check_options(bin_ms=bin_ms, smoothing_ms=smoothing_ms, min_state_ms=min_state_ms, threshold_method=threshold_method)
+    rates = cluster_rates(data, populations, bin_ms, smoothing_ms, t_start, t_stop)
+    return attractors_from_rates(
+        rates, min_state_ms, threshold_method, tol_hz, max_iter, min_contrast_hz, spikes_file
     )
 
 
