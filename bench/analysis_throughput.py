@@ -7,7 +7,9 @@ set size"):
 * floor: a process that imports numpy and h5py, reads every dataset of the spikes file and does
   one ``np.bincount`` per population (``--floor FILE`` runs it; what the disk and the
   libraries allow);
-* spikeflow: ``spikeflow analyze rates FILE --out-dir D`` (read and check the file, every
+* spikeflow: ``spikeflow analyze rates FILE --out-dir D`` (``--analysis attractors``: ``spikeflow
+  analyze attractors`` of a clustered file, ``bench/synthetic_clustered.py``, its outputs compared
+  by ``check_attractors_identical.py``) (read and check the file, every
   statistic of rates.csv, the tables and the three figures);
 * before (``--before-src DIR``, optional): the same command with ``PYTHONPATH=DIR``, a source
   tree of an earlier spikeflow (e.g. ``git archive <commit> src | tar -x -C /tmp/old``), and a
@@ -107,6 +109,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--elephant", type=int, default=0, help="also time Elephant on this many neurons per population")
     parser.add_argument("--before-src", type=Path, help="also time this earlier spikeflow source tree (its src/ directory)")
+    parser.add_argument("--analysis", choices=("rates", "attractors"), default="rates",
+                        help="the spikeflow analysis to time (attractors: a clustered file, bench/synthetic_clustered.py)")
     parser.add_argument("--floor", metavar="FILE", help=argparse.SUPPRESS)
     parser.add_argument("--elephant-run", nargs=2, metavar=("FILE", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -124,7 +128,7 @@ def main() -> None:
         n_nodes = sum(int(g.attrs["n_nodes"]) for g in f["spikes"].values())
     size_mib = os.path.getsize(args.spikes) / 2**20
     data_mib = n_spikes * 16 / 2**20
-    spikeflow = [str(Path(sys.executable).with_name("spikeflow")), "analyze", "rates", args.spikes]
+    spikeflow = [str(Path(sys.executable).with_name("spikeflow")), "analyze", args.analysis, args.spikes]
     floors, flows, befores = [], [], []
     before_env = None
     if args.before_src:
@@ -138,7 +142,10 @@ def main() -> None:
             line = f"repeat {i + 1}: floor {floors[-1][0]:.2f} s, spikeflow {flows[-1][0]:.2f} s"
             print(line + (f", before {befores[-1][0]:.2f} s" if befores else ""), flush=True)
         if befores:
-            from check_rates_identical import compare
+            if args.analysis == "rates":
+                from check_rates_identical import compare
+            else:
+                from check_attractors_identical import compare
 
             problems = compare(Path(out) / "b0", Path(out) / "r0")
             print("before and after: " + ("the same numbers" if not problems else "DIFFER: " + "; ".join(problems[:5])))
@@ -148,7 +155,8 @@ def main() -> None:
     print("| process | wall (s) | spikes/s | ratio to floor | peak RSS (MiB) | RSS / spike data |")
     print("|---|---:|---:|---:|---:|---:|")
     f_wall = med(floors, 0)
-    results = [("floor", floors), ("spikeflow analyze rates, before", befores), ("spikeflow analyze rates", flows)]
+    command = f"spikeflow analyze {args.analysis}"
+    results = [("floor", floors), (f"{command}, before", befores), (command, flows)]
     for name, runs in results:
         if runs:
             wall, rss = med(runs, 0), med(runs, 1)

@@ -624,6 +624,10 @@ def test_rates_and_state_means_equal_the_matrix_formulas_bit_for_bit(planted_dat
         for n in names
     ])
     np.testing.assert_array_equal(rates, gaussian_filter1d(raw, 20.0, axis=1, mode="reflect", truncate=4.0))
+    for threads in (1, 2, 3, Q + 2):  # the rows split among threads: the same bits, the same order
+        _, on_threads, sizes = at._binned_rates(planted_data, names, T_PRESIM, T_PRESIM + T_SIM, 0.5, 10.0, threads=threads)
+        np.testing.assert_array_equal(on_threads, rates)
+        assert sizes.tolist() == [SIZE] * Q
     active = at.active_clusters(rates, method="midpoint")
     seq = at.states(active, times, 20.0, rates=rates)
     cum = np.concatenate((np.zeros((Q, 1)), np.cumsum(rates, axis=1)), axis=1)

@@ -96,8 +96,8 @@ class _PopulationsOnDemand(Mapping):
     """The named populations of a spikes file, each read (and checked) when it is looked up.
 
     Nothing is kept: :func:`spikeflow.models.clustered.attractors.cluster_rates` looks each
-    population up once and bins it, so one population's spikes are in memory at a time
-    (instead of all of them, node ids included, until the rates are done).
+    population up once and bins it, so one population's spikes per thread are in memory at a time
+    (instead of all of them, node ids included, until the rates are done); one per thread when the rates are made on several.
     """
 
     def __init__(self, path: str | os.PathLike, names: Sequence[str]) -> None:

@@ -75,6 +75,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from spikeflow.analysis import spiketrains as st
+from spikeflow.analysis.parallel import analysis_threads, map_in_threads
 from spikeflow.analysis.rates import analysis_window
 from spikeflow.io.spikes import SpikeData
 from spikeflow.io.tables import format_cell, to_json_value
@@ -222,13 +223,22 @@ def population_rates(
 
 
 def _binned_rates(
-    data: SpikeData, names: Sequence[str], t_start: float, t_stop: float, bin_ms: float, smoothing_ms: float
+    data: SpikeData,
+    names: Sequence[str],
+    t_start: float,
+    t_stop: float,
+    bin_ms: float,
+    smoothing_ms: float,
+    threads: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`population_rates` and the populations' sizes (int64 (n_pop,)).
 
+    ``threads``: populations binned and smoothed at once (default
+    :func:`spikeflow.analysis.parallel.analysis_threads`); the numbers do not depend on it.
+
     Each population of ``data.populations`` is looked up once and let go after binning, so
     a mapping that reads a population when it is looked up (the attractors task's) holds one
-    population's spikes at a time.
+    population's spikes per thread at a time.
     """
     bin_ms = _positive("bin_ms", bin_ms)
     smoothing_ms = _positive("smoothing_ms", smoothing_ms, allow_zero=True)
@@ -237,22 +247,30 @@ def _binned_rates(
         raise ValueError(f"bin_ms {bin_ms} is longer than the analysis window ({t_start}, {t_stop}] ms")
     # One population at a time: its raw rates in a one-row buffer, smoothed straight into
     # its row of the result (the same numbers as filtering the whole matrix along axis 1,
-    # without a second matrix of raw rates).
+    # without a second matrix of raw rates). The rows are split among the process's threads
+    # (scipy's filter and numpy's binning release the GIL), each with its own buffer; a
+    # row's numbers do not depend on which thread made it.
     rates = np.empty((len(names), nb), dtype=np.float64)
     sizes = np.zeros(len(names), dtype=np.int64)
-    raw = np.empty(nb, dtype=np.float64) if smoothing_ms > 0 else None
-    for row, name in enumerate(names):
-        pop = data.populations[name]
-        n_nodes = pop.n_nodes
-        if n_nodes < 1:
-            raise ValueError(f"population {name!r} has no neurons")
-        sizes[row] = n_nodes
-        counts = st.spike_count_histogram(pop.times, t_start, t_stop, bin_ms)
-        del pop
-        target = raw if raw is not None else rates[row]
-        np.divide(counts, n_nodes * bin_ms / 1000.0, out=target)
-        if raw is not None:
-            gaussian_filter1d(raw, sigma=smoothing_ms / bin_ms, mode="reflect", truncate=4.0, output=rates[row])
+
+    def fill(rows: range) -> None:
+        raw = np.empty(nb, dtype=np.float64) if smoothing_ms > 0 else None
+        for row in rows:
+            name = names[row]
+            pop = data.populations[name]
+            n_nodes = pop.n_nodes
+            if n_nodes < 1:
+                raise ValueError(f"population {name!r} has no neurons")
+            sizes[row] = n_nodes
+            counts = st.spike_count_histogram(pop.times, t_start, t_stop, bin_ms)
+            del pop
+            target = raw if raw is not None else rates[row]
+            np.divide(counts, n_nodes * bin_ms / 1000.0, out=target)
+            if raw is not None:
+                gaussian_filter1d(raw, sigma=smoothing_ms / bin_ms, mode="reflect", truncate=4.0, output=rates[row])
+
+    parts = max(1, min(analysis_threads() if threads is None else int(threads), len(names)))
+    map_in_threads(fill, [range(k * len(names) // parts, (k + 1) * len(names) // parts) for k in range(parts)], parts)
     times = float(t_start) + bin_ms * np.arange(nb, dtype=np.float64)
     return times, rates, sizes
 
