@@ -178,3 +178,27 @@ def test_bad_focus_and_grid(two):
         reduced_landscape(lif, [0], grid=[3.0, 1.0])
     with pytest.raises(ValueError, match="rate grid"):
         rate_grid(60.0, 0.0)
+
+
+def test_grouped_rate_model_is_the_full_map_on_equal_group_rates():
+    """RateModel.grouped: Phi and dPhi/dnu of the full network with every group at one rate."""
+    from spikeflow.meanfield.symmetry import level_groups, solve_levels
+
+    net = derive(resolve_params({"preset": "vnm"}))
+    types, cluster = np.asarray(net.types), np.asarray(net.cluster)
+    model = RateModel(net.lif_network(), quadrature="adaptive")
+    levels = (np.arange(18) >= 3).astype(int)  # clusters 0-2 one level, 3-17 another
+    groups = level_groups(types, cluster, levels)
+    assert groups.max() + 1 == 6 and groups[[0, 2, 3, 17, 18, 19, 21, 22, 37]].tolist() == [0, 0, 1, 1, 2, 3, 3, 4, 5]
+    reduced = model.grouped(groups)
+    z = np.array([40.0, 3.0, 2.5, 20.0, 9.0, 12.0])
+    rate, dphi = reduced.phi_and_jacobian(z)
+    full_rate, full_dphi = model.phi_and_jacobian(z[groups])
+    first = [0, 3, 18, 19, 22, 37]
+    np.testing.assert_allclose(rate, full_rate[first], rtol=1e-13)
+    summed = np.stack([full_dphi[first][:, groups == g].sum(axis=1) for g in range(6)], axis=1)
+    np.testing.assert_allclose(dphi, summed, rtol=1e-12, atol=1e-15)
+    # the 3-cluster state solved in its subspace is a fixed point of the full network
+    nu = solve_levels(model, z[groups], types, cluster, levels)
+    assert np.max(np.abs(model.phi(nu) - nu)) < 1e-10
+    assert nu[0] == nu[1] == nu[2] == pytest.approx(45.2, abs=0.1) and nu[3] == nu[17] < 3.0

@@ -5,8 +5,11 @@ spikeflow.tasks.meanfield and ``spikeflow analyze meanfield``) and its figures, 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import math
 from functools import partial
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -14,6 +17,7 @@ import pytest
 
 from spikeflow.config import ConfigError
 from spikeflow.meanfield import rate_map, stability
+from spikeflow.meanfield.landscape import RateModel
 from spikeflow.meanfield.study import (
     classify_fixed_point,
     fixed_point_table,
@@ -22,9 +26,16 @@ from spikeflow.meanfield.study import (
     meanfield_study,
     pattern_starts,
 )
+from spikeflow.meanfield.symmetry import (
+    canonical_form,
+    cluster_permutation,
+    is_cluster_symmetric,
+    orbit,
+    orbit_size,
+)
+from spikeflow.models.clustered.params import derive, resolve_params
 from spikeflow.tasks import meanfield as meanfield_task
 from spikeflow.tasks.cli import add_analyze_parser, meanfield_given
-from spikeflow.models.clustered.params import derive, resolve_params
 from tests.unit.test_landscape import TWO_CLUSTER
 
 
@@ -101,15 +112,42 @@ def test_vnm_meanfield_only_pure_2_to_6_states_are_stable(vnm_mf):
 
 def test_symmetric_duplicates_are_one_state(vnm_mf):
     rows = vnm_mf["fixed_points"]
-    assert sum(s["n_fixed_points"] for s in vnm_mf["states"]) == len(rows)
-    # several permutations of the 3-cluster state were found, all in one state
+    types = np.array(vnm_mf["populations"]["types"])
+    cluster = np.array(vnm_mf["populations"]["cluster"])
+    assert vnm_mf["settings"]["cluster_symmetric"] is True
+    assert sum(len(s["members"]) for s in vnm_mf["states"]) == len(rows)
+    assert sum(s["n_fixed_points"] for s in vnm_mf["states"]) == sum(r["orbit_size"] for r in rows)
+    # one canonical fixed point stands for all C(18, 3) = 816 permutations of the 3-cluster state
     s3 = one_pure(vnm_mf, 3)
-    members = [rows[i] for i in s3["members"]]
-    assert len(members) >= 2
-    assert len({tuple(m["active_clusters"]) for m in members}) == len(members)
-    rates = vnm_mf["rates"]
-    sorted_e = [np.sort(rates[m["index"], :18]) for m in members]
-    np.testing.assert_allclose(sorted_e, np.broadcast_to(sorted_e[0], np.shape(sorted_e)), atol=0.01)
+    assert s3["n_fixed_points"] == math.comb(18, 3) == 816 and len(s3["members"]) == 1
+    rep = rows[s3["representative"]]
+    assert rep["active_clusters"] == [0, 1, 2] and rep["orbit_size"] == 816
+    assert all(np.all(np.diff(vnm_mf["rates"][r["index"], :18]) <= 1e-9) for r in rows)  # canonical order
+    # a permuted copy is a fixed point too, and its canonical form is the representative
+    model = RateModel(derive({"preset": "vnm_meanfield"}).lif_network(), quadrature="adaptive")
+    nu = vnm_mf["rates"][s3["representative"]]
+    order = np.array([5, 11, 17] + [c for c in range(18) if c not in (5, 11, 17)])
+    perm = nu[cluster_permutation(types, cluster, np.argsort(order))]
+    assert sorted(np.flatnonzero(perm[:18] > 30).tolist()) == [5, 11, 17]
+    assert np.max(np.abs(model.phi(perm) - perm)) < 1e-10
+    np.testing.assert_array_equal(canonical_form(perm, types, cluster), nu)
+
+
+def test_orbits_and_symmetry_check():
+    net = derive(resolve_params(TWO_CLUSTER))
+    lif, types, cluster = net.lif_network(), np.asarray(net.types), np.asarray(net.cluster)
+    assert is_cluster_symmetric(lif, types, cluster)
+    broken = dataclasses.replace(lif, theta=lif.theta * np.array([1, 1.001, 1, 1, 1, 1]))
+    assert not is_cluster_symmetric(broken, types, cluster)
+    nu = np.array([50.0, 3.0, 2.5, 12.0, 11.0, 13.0])  # canonical: cluster 0 the most active
+    members = list(orbit(nu, types, cluster))
+    np.testing.assert_array_equal(members[0], nu)
+    np.testing.assert_array_equal(members[1], [3.0, 50.0, 2.5, 11.0, 12.0, 13.0])
+    assert len(members) == orbit_size(nu, types, cluster) == 2
+    assert orbit_size(np.array([7.0, 7.0, 2.5, 12.0, 12.0, 13.0]), types, cluster) == 1
+    assert orbit_size(np.array([7.0, 7.0, 2.5, 12.0, 11.0, 13.0]), types, cluster) == 2  # I partners differ
+    with pytest.raises(ValueError, match="limit"):
+        list(orbit(nu, types, cluster, limit=1))
 
 
 def test_analytic_stability_agrees_with_finite_differences(vnm_mf):
@@ -152,11 +190,50 @@ def test_vnm_large_states_are_saddles(vnm, k, active):
     assert s["verdicts"] == ["saddle"]
 
 
+# ------------------------------------------------------------------ independence of rounding
+
+JPLUS_CONFIG = Path(__file__).resolve().parents[2] / "workflow" / "config" / "clustered-jplus.yaml"
+
+
+def _reported(result):
+    """What a study reports about its fixed points: per fixed point and per state, without timings."""
+    fps = [(r["k"], r["orbit_size"], r["verdict"], r["active_clusters"], r["state"]) for r in result["fixed_points"]]
+    keys = ("state", "k", "pure", "n_fixed_points", "members", "verdicts", "representative")
+    return fps, [tuple(str(s[c]) for c in keys) for s in result["states"]]
+
+
+def _assert_same_result(a, b):
+    assert _reported(a) == _reported(b)
+    np.testing.assert_allclose(a["rates"], b["rates"], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(a["eigenvalues"], b["eigenvalues"], rtol=1e-6, atol=1e-9)
+    assert np.all(a["residuals"] < 1e-10) and np.all(b["residuals"] < 1e-10)
+
+
+def test_the_search_does_not_depend_on_the_last_bit_of_phi(monkeypatch):
+    """J+ = 16.85 of clustered-jplus.yaml with the workflow's options: Phi scaled by 1 +- 4e-16,
+    or the other quadrature rule, gives the same fixed points, stabilities and states. (With a
+    forward-difference Jacobian and every found permutation reported, 5 of the 69 starts went
+    elsewhere: 65 fixed points in 23 states, or 66 in 25.)"""
+    from spikeflow.config import load_study, load_yaml
+
+    params = load_study(load_yaml(JPLUS_CONFIG)).select("j_potentiated.0-16.85_seed1").config["params"]
+    options = {"n_init": 50, "seed": 1, "max_init_rate": 50.0, "landscape": False}
+    base = meanfield_study(params, **options)
+    assert len(base["states"]) >= 23 and sorted(s["k"] for s in base["states"] if is_stable(s)) == [2, 3, 4, 5, 6]
+    siegert = RateModel._siegert
+    for factor in (1 + 4e-16, 1 - 4e-16):
+        monkeypatch.setattr(RateModel, "_siegert", lambda self, mu, sigma, f=factor: siegert(self, mu, sigma) * f)
+        _assert_same_result(base, meanfield_study(params, **options))
+    monkeypatch.setattr(RateModel, "_siegert", siegert)
+    other = "reference" if base["settings"]["quadrature"] == "adaptive" else "adaptive"
+    _assert_same_result(base, meanfield_study(params, **options, quadrature=other))
+
+
 # ------------------------------------------------------------------ 2_cluster_mf
 
 
 def test_two_cluster_uniform_saddle_and_stable_one_active_state(two):
-    assert len(two["fixed_points"]) == 3 and len(two["states"]) == 2
+    assert len(two["fixed_points"]) == 2 and len(two["states"]) == 2  # one per orbit
     s0 = one_pure(two, 0)
     assert s0["rate_inactive_e_hz"] == pytest.approx(21.8, abs=0.05)
     assert s0["rate_e_bg_hz"] == pytest.approx(2.55, abs=0.05)
@@ -174,7 +251,15 @@ def test_two_cluster_uniform_saddle_and_stable_one_active_state(two):
 def test_two_cluster_landscape_agrees_with_the_search(two):
     land = two["landscape"]
     assert two["focus_names"] == ["E0", "E1"]
-    stable_full = sorted(tuple(np.round(two["rates"][i, :2], 3)) for s in two["states"] if is_stable(s) for i in s["members"])
+    types, cluster = np.array(two["populations"]["types"]), np.array(two["populations"]["cluster"])
+    stable_full = sorted(
+        tuple(np.round(nu[:2], 3))
+        for s in two["states"]
+        if is_stable(s)
+        for i in s["members"]
+        for nu in orbit(two["rates"][i], types, cluster)
+    )
+    assert len(stable_full) == 2
     stable_land = sorted(tuple(np.round(x, 3)) for x, v in zip(land.fixed_point_focus, land.verdicts) if v.startswith("stable"))
     assert stable_land == stable_full
     assert len(land.paths) == 1
@@ -234,12 +319,13 @@ def test_write_and_format(two, tmp_path):
     paths = _write(two, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fixed_points.csv", "meanfield.h5", "meanfield.json"]
     doc = json.loads(paths["json"].read_text())
-    assert doc["n_fixed_points"] == 3 and doc["n_states"] == 2
+    assert doc["n_fixed_points"] == 3 and doc["n_orbits"] == 2 and doc["n_states"] == 2
     assert doc["landscape"]["focus"] == ["E0", "E1"] and len(doc["landscape"]["paths"]) == 1
     lines = paths["csv"].read_text().splitlines()
-    assert len(lines) == 4 and "rate_Ibg_hz" in lines[0]
+    assert len(lines) == 3 and "rate_Ibg_hz" in lines[0] and "orbit_size" in lines[0]
     with h5py.File(paths["h5"]) as f:
-        assert f["fixed_points/rates"].shape == (3, 6)
+        assert f["fixed_points/rates"].shape == (2, 6)
+        assert f["fixed_points/orbit_size"][:].tolist() == [1, 2]
         assert f["fixed_points/eigenvalues"].dtype.kind == "c"
         assert f["landscape/force"].shape == (31, 31, 2)
         assert f["landscape/paths/0/potential"].shape[0] > 2
@@ -351,3 +437,17 @@ def test_command_errors_are_one_sentence(tmp_path):
     args = parser.parse_args(["meanfield", str(sweep), "--out-dir", str(tmp_path / "o")])
     with pytest.raises(ConfigError, match="choose one with --run"):
         args.func(args)
+
+
+def test_without_the_symmetry_every_fixed_point_is_reported(monkeypatch):
+    """Clusters that are not identical: no orbits, each fixed point its own row; symmetric
+    duplicates still group into one state."""
+    from spikeflow.meanfield import study
+
+    monkeypatch.setattr(study, "is_cluster_symmetric", lambda *args: False)
+    result = meanfield_study(TWO_CLUSTER, n_init=10, seed=1, landscape=False)
+    assert result["settings"]["cluster_symmetric"] is False
+    assert [r["orbit_size"] for r in result["fixed_points"]] == [1, 1, 1]
+    s1 = one_pure(result, 1)
+    assert s1["n_fixed_points"] == 2 and len(s1["members"]) == 2
+    assert sorted(tuple(result["fixed_points"][m]["active_clusters"]) for m in s1["members"]) == [(0,), (1,)]

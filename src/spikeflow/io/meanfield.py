@@ -1,8 +1,8 @@
 """meanfield.h5: every array of a mean-field study, written atomically.
 
 Layout: root attrs ``model``, ``units``; datasets ``names``, ``types`` (str), ``cluster``;
-``fixed_points/{rates, residuals, eigenvalues (complex), jacobians (gzip), k, state, verdict}``
-(one row per fixed point); with a landscape, ``landscape/`` holds ``focus_index``, ``grid``,
+``fixed_points/{rates, residuals, eigenvalues (complex), jacobians (gzip), k, orbit_size, state, verdict}``
+(one row per fixed point up to cluster permutation; ``orbit_size``: how many it stands for); with a landscape, ``landscape/`` holds ``focus_index``, ``grid``,
 ``phi_eff``, ``force``, ``ambient``, ``fixed_points``, ``fixed_point_focus``, ``eigenvalues``,
 ``verdict``, ``potential`` and ``paths/<i>/{points, arc_length, force, potential}`` (attrs
 ``focus``, ``start``, ``end``, ``barrier_start``, ``barrier_end``). Units: rates Hz,
@@ -50,6 +50,7 @@ def write_meanfield_h5(result: Mapping[str, Any], path: str | os.PathLike) -> Pa
         fp.create_dataset("jacobians", data=np.asarray(result["jacobians"]), compression="gzip")
         rows = result["fixed_points"]
         fp.create_dataset("k", data=np.array([r["k"] for r in rows], dtype=np.int64))
+        fp.create_dataset("orbit_size", data=np.array([r["orbit_size"] for r in rows], dtype=np.int64))
         fp.create_dataset("state", data=np.array([r["state"] for r in rows], dtype=np.int64))
         fp.create_dataset("verdict", data=np.array([r["verdict"] for r in rows], dtype=object), dtype=str_dt)
         land = result["landscape"]

@@ -104,6 +104,39 @@ class RateModel:
             raise ValueError("the rate model needs V_r < theta in every population")
         self._sigma_min = _SIGMA_REL_MIN * (net.theta - net.V_r)
 
+    def grouped(self, groups: ArrayLike) -> RateModel:
+        """The rate model of groups of populations held at one rate each (e.g. symmetric clusters).
+
+        Args:
+            groups: Group index 0..G-1 of every population, (N,); each group's first
+                population stands for it.
+
+        Returns:
+            A :class:`RateModel` of G populations whose rate map is ``Phi`` of the full
+            network at ``nu = expand(z)`` (every population at its group's rate), read at each
+            group's first population; its Jacobian is ``dPhi/dnu`` summed over each group's
+            columns. Its ``network`` holds the first populations' parameters (its ``K``, ``J``
+            are theirs among themselves and not used: ``A`` and ``B`` are the group sums).
+        """
+        groups = np.asarray(groups, dtype=int)
+        n_groups = int(groups.max()) + 1
+        first = np.array([int(np.flatnonzero(groups == g)[0]) for g in range(n_groups)])
+        expand = np.zeros((groups.size, n_groups))
+        expand[np.arange(groups.size), groups] = 1.0
+        net = self.network
+        sub = LIFNetwork(
+            K=net.K[np.ix_(first, first)],
+            J=net.J[np.ix_(first, first)],
+            **{
+                name: getattr(net, name)[first]
+                for name in ("tau_m", "tau_ref", "theta", "V_r", "tau_s", "j_ext", "c_ext", "nu_ext", "mu_ext")
+            },
+        )
+        out = RateModel(sub, quadrature=self.quadrature)
+        out.A, out.B = self.A[first] @ expand, self.B[first] @ expand
+        out.mu0, out.var0 = self.mu0[first], self.var0[first]
+        return out
+
     def moments(self, nu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean (mV) and standard deviation (mV) of the input, shape (..., N)."""
         nu = np.maximum(nu, 0.0)

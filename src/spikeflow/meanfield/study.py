@@ -2,13 +2,35 @@
 
 :func:`meanfield_study` derives the network from a config's ``params`` section
 (:func:`spikeflow.models.clustered.params.derive`), searches the fixed points of
-``nu = Phi(nu)`` (:func:`spikeflow.meanfield.find_fixed_points` from random and patterned
-initial rates), takes the stability of each from the eigenvalues of the Jacobian
+``nu = Phi(nu)``, takes the stability of each from the eigenvalues of the Jacobian
 ``-I + dPhi/dnu`` (analytic derivative of the Siegert formula, the same numbers as the
 finite-difference :func:`spikeflow.meanfield.stability`), classifies each fixed point by its
 number ``k`` of co-active excitatory clusters, groups fixed points that differ only by a
 permutation of the clusters into *states*, and optionally computes the reduced landscape of
 two focus clusters (:func:`spikeflow.meanfield.landscape.reduced_landscape`).
+
+**The search, and why its result does not depend on rounding.** Starts: ``n_init`` random rate
+vectors and, with ``patterns``, for every ``k = 0..Q`` the pattern of ``k`` active clusters
+(:func:`pattern_starts`) at the active rates :data:`PATTERN_RATES` times ``max_init_rate`` (at
+J+ = 16.85 of the toolkit network these reach all 18 pure orbits that starts at 41 active rates
+from 10 to 50 Hz reach: k = 0-9 on the high branch and k = 7, 8, 12-17 on the low one). The
+random starts are solved by MINPACK ``hybr`` with the analytic Jacobian
+(:meth:`~spikeflow.meanfield.landscape.RateModel.phi_and_jacobian`); every root is polished by
+Newton's method to a residual at rounding level (:func:`spikeflow.meanfield.fixed_points.polish`). When
+the clusters are identical (:func:`spikeflow.meanfield.symmetry.is_cluster_symmetric`; the
+clustered presets are; otherwise they go to hybr too), the pattern starts are solved by hybr
+inside their symmetric subspaces (one rate per (level, type):
+:func:`~spikeflow.meanfield.symmetry.solve_levels`), so the pure ``k``-cluster
+states are found systematically, and every fixed point is reported by the canonical member of
+its *orbit* (clusters ordered by decreasing rate,
+:func:`~spikeflow.meanfield.symmetry.canonical_form`) with the orbit's size (the number of
+distinct fixed points its cluster permutations give). Which permutation a start reaches, and how
+many starts reach an orbit, therefore change nothing reported. Fixed points closer than
+:data:`DEDUP_RTOL` relative to their rates are one. With forward differences instead of the
+analytic Jacobian a change of ``Phi`` by one ulp (another quadrature rule of the Siegert integral,
+a different BLAS) made 5 of 69 starts converge elsewhere; with it they all land on the same fixed
+points (the test in tests/unit/test_meanfield_study.py compares the two quadrature rules and
+``Phi`` scaled by 1 +- 4e-16).
 
 **Co-active clusters.** With ``r`` the rates of the Q excitatory clusters (background not
 included) of a fixed point: if ``max r - min r < 0.5 Hz`` the fixed point is *uniform*,
@@ -19,11 +41,12 @@ values (within 0.05 Hz): one active and one inactive level; mixed states (an int
 cluster) are saddles in practice.
 
 **States.** Fixed points are the same state when, after ordering the clusters by their E rate
-(then their I partner's rate), all rates agree within 0.01 Hz.
+(then their I partner's rate), all rates agree within 0.01 Hz. A state's ``n_fixed_points``
+counts every member of its orbits (a pure k-cluster state of Q clusters: ``C(Q, k)``).
 
 :func:`meanfield_document` and :func:`fixed_point_table` shape a study for ``meanfield.json``
 (settings, states, fixed points, landscape summary) and ``fixed_points.csv`` (one row per fixed
-point, all population rates); :func:`format_meanfield` renders the states for the terminal.
+point up to cluster permutation, all population rates); :func:`format_meanfield` renders the states for the terminal.
 :mod:`spikeflow.tasks.meanfield` writes those and ``meanfield.h5`` (all arrays,
 :mod:`spikeflow.io.meanfield`). Units: rates in Hz, eigenvalues in units of 1/tau (rate time constant),
 potential in Hz^2.
@@ -37,9 +60,15 @@ from typing import Any
 
 import numpy as np
 
-from spikeflow.meanfield.fixed_points import find_fixed_points, initial_rates
+from spikeflow.meanfield.fixed_points import find_fixed_points, initial_rates, polish
 from spikeflow.meanfield.landscape import Landscape, RateModel, reduced_landscape
 from spikeflow.meanfield.stability import classify
+from spikeflow.meanfield.symmetry import (
+    canonical_form,
+    is_cluster_symmetric,
+    orbit_size,
+    solve_levels,
+)
 
 __all__ = [
     "UNIFORM_SPREAD_HZ",
@@ -49,6 +78,7 @@ __all__ = [
     "pattern_starts",
     "meanfield_document",
     "fixed_point_table",
+    "n_fixed_points",
 ]
 
 #: E-cluster rates spread less than this (Hz): the fixed point is uniform (k = 0).
@@ -57,9 +87,18 @@ UNIFORM_SPREAD_HZ = 0.5
 LEVEL_TOL_HZ = 0.05
 #: Fixed points whose cluster-ordered rates agree within this (Hz) are one state.
 STATE_TOL_HZ = 0.01
+#: Polished fixed points closer than this relative to ``max(1 Hz, max rate)`` (max norm) are one.
+DEDUP_RTOL = 1e-7
+#: A polished root counts as a fixed point if ``max |Phi(nu) - nu|`` is at most this (Hz).
+RESIDUAL_TOL_HZ = 1e-7
+#: Relative step tolerance of hybr; Newton's polish takes every root on to rounding level.
+HYBR_TOL = 1e-9
+#: Active rates of the pattern starts, as fractions of ``max_init_rate`` (see the module doc).
+PATTERN_RATES = (0.8, 0.6, 0.38, 0.32, 0.28, 0.24)
 
 SUMMARY_COLUMNS = (
     "k",
+    "orbit_size",
     "rate_active_e_hz",
     "rate_inactive_e_hz",
     "rate_e_bg_hz",
@@ -165,6 +204,59 @@ def pattern_starts(
     return np.array(starts)
 
 
+def _search(
+    model: RateModel,
+    nu0: np.ndarray,
+    level_starts: np.ndarray | None,
+    types: np.ndarray,
+    cluster: np.ndarray,
+    symmetric: bool,
+):
+    """The distinct polished fixed points from full-space starts ``nu0`` and symmetric-subspace ``level_starts``.
+
+    ``level_starts`` (pattern starts, (n, N) Hz) are solved with the clusters at the start's
+    rate levels held equal (:func:`~spikeflow.meanfield.symmetry.solve_levels`). With
+    ``symmetric`` every fixed point is replaced by its canonical form. Returns
+    :class:`~spikeflow.meanfield.fixed_points.FixedPoints` sorted by mean rate.
+    """
+    from spikeflow.meanfield.fixed_points import FixedPoints, _deduplicate
+
+    n_pop = model.n_pop
+    rates, residuals = [], []
+    if len(nu0):
+        fps = find_fixed_points(
+            model.phi,
+            n_pop,
+            nu0=nu0,
+            phi_and_jacobian=model.phi_and_jacobian,
+            tol=HYBR_TOL,
+            residual_tol=RESIDUAL_TOL_HZ,
+        )
+        rates += list(fps.rates)
+        residuals += list(fps.residuals)
+    if level_starts is not None and len(level_starts):
+        e_idx = np.flatnonzero((types == "E") & (cluster >= 0))
+        e = np.zeros((len(level_starts), int(cluster.max()) + 1))
+        e[:, cluster[e_idx]] = level_starts[:, e_idx]
+        levels = np.array([np.unique(-row, return_inverse=True)[1] for row in e])
+        for start, lv in zip(level_starts, levels):
+            nu = solve_levels(model, start, types, cluster, lv, tol=HYBR_TOL)
+            if nu is None:
+                continue
+            nu, res = polish(model.phi_and_jacobian, nu)
+            if res <= RESIDUAL_TOL_HZ:
+                rates.append(nu)
+                residuals.append(res)
+    if symmetric:
+        rates = [canonical_form(nu, types, cluster) for nu in rates]
+        residuals = [float(np.max(np.abs(model.phi(nu) - nu))) for nu in rates]
+    if not rates:
+        return FixedPoints(np.empty((0, n_pop)), np.empty(0))
+    rates = np.array(rates)
+    scale = max(1.0, float(np.max(np.abs(rates))))
+    return _deduplicate(rates, np.array(residuals), DEDUP_RTOL * scale)
+
+
 def _focus_indices(focus: Sequence[str | int] | str | None, names: list[str], types, cluster) -> list[int]:
     if focus is None:
         e = [i for i in range(len(names)) if types[i] == "E" and cluster[i] >= 0]
@@ -198,6 +290,7 @@ def meanfield_study(
     active_threshold: float | None = None,
     landscape_step: float | None = None,
     landscape_max: float = 60.0,
+    quadrature: str = "adaptive",
 ) -> dict[str, Any]:
     """Fixed points, stability, states and (optionally) the reduced landscape of a clustered network.
 
@@ -205,26 +298,33 @@ def meanfield_study(
         params: The config's ``params`` section (partial or resolved), e.g. ``{"preset": "vnm"}``.
         n_init: Random initial rate vectors, each entry from ``U[0, max_init_rate]`` Hz.
         seed: Seed of the random initial rates.
-        max_init_rate: Upper end of the initial rates (Hz); also the active rate of the
-            pattern starts (times 0.8).
+        max_init_rate: Upper end of the initial rates (Hz); the pattern starts' active rates
+            are :data:`PATTERN_RATES` times it.
         landscape: Also compute the reduced landscape.
         focus: One or two focus populations of the landscape (names like ``"E0"``, indices, or
             ``"E0,E1"``); default the first two E clusters.
-        patterns: Add the Q + 1 :func:`pattern_starts` to the random ones.
+        patterns: Add the Q + 1 :func:`pattern_starts` at each of :data:`PATTERN_RATES` to
+            the random ones.
         active_threshold: Fixed activity threshold in Hz (default: largest-gap rule).
         landscape_step: Grid step of the landscape in Hz (default: see
             :func:`~spikeflow.meanfield.landscape.reduced_landscape`).
         landscape_max: Upper end of the landscape grid in Hz.
+        quadrature: The Siegert integral's rule, ``"adaptive"`` or ``"reference"``
+            (:data:`spikeflow.meanfield.transfer.QUADRATURES`; both exact to rounding).
 
     Returns:
         A dict with ``populations`` (names, types, cluster, sizes), ``settings``,
-        ``fixed_points`` (one summary dict per fixed point, see :data:`SUMMARY_COLUMNS`, plus
-        ``index``, ``state``, ``active_clusters``, ``residual_hz``), ``states`` (one dict per
-        group of symmetric duplicates: ``state``, ``k``, ``pure``, ``n_fixed_points``,
-        ``members``, the representative's summary, ``verdicts``), arrays ``rates`` (n_fp, N)
-        Hz, ``eigenvalues`` (n_fp, N) complex, ``jacobians`` (n_fp, N, N), ``residuals``
-        (n_fp,) Hz, ``landscape`` (:class:`~spikeflow.meanfield.landscape.Landscape` or None),
-        ``focus_names`` and ``elapsed_s``.
+        ``fixed_points`` (one summary dict per distinct fixed point up to cluster permutation,
+        the canonical member of its orbit (clusters 0, 1, ... the most active) when the
+        clusters are identical; see :data:`SUMMARY_COLUMNS` (``orbit_size``: how many fixed
+        points it stands for), plus ``index``, ``state``, ``active_clusters``,
+        ``residual_hz``), ``states`` (one dict per group of symmetric duplicates: ``state``,
+        ``k``, ``pure``, ``n_fixed_points`` (all orbit members), ``members`` (indices into
+        ``fixed_points``), the representative's summary, ``verdicts``), arrays ``rates``
+        (n_fp, N) Hz, ``eigenvalues`` (n_fp, N) complex, ``jacobians`` (n_fp, N, N),
+        ``residuals`` (n_fp,) Hz, ``landscape``
+        (:class:`~spikeflow.meanfield.landscape.Landscape` or None), ``focus_names`` and
+        ``elapsed_s``.
 
     Raises:
         ValueError: for bad arguments or parameters.
@@ -236,26 +336,35 @@ def meanfield_study(
     t0 = time.perf_counter()
     net = derive(resolve_params(dict(params)))
     lif = net.lif_network()
-    model = RateModel(lif)
+    model = RateModel(lif, quadrature=quadrature)
     types, cluster = np.asarray(net.types), np.asarray(net.cluster)
     n_pop = lif.n_pop
+    symmetric = is_cluster_symmetric(lif, types, cluster)
 
-    starts = [initial_rates(n_pop, n_init, seed, max_rate=max_init_rate, boost=1.0)] if n_init else []
-    if patterns:
-        starts.append(pattern_starts(types, cluster, 0.8 * max_init_rate))
-    if not starts:
+    random = initial_rates(n_pop, n_init, seed, max_rate=max_init_rate, boost=1.0) if n_init else np.empty((0, n_pop))
+    pattern = (
+        np.concatenate([pattern_starts(types, cluster, f * max_init_rate) for f in PATTERN_RATES])
+        if patterns
+        else np.empty((0, n_pop))
+    )
+    if len(pattern):  # the k = 0 pattern is the same at every active rate
+        pattern = pattern[np.sort(np.unique(pattern, axis=0, return_index=True)[1])]
+    if not len(random) + len(pattern):
         raise ValueError("no initial conditions: n_init is 0 and pattern starts are off")
-    nu0 = np.concatenate(starts)
-    fps = find_fixed_points(model.phi, n_pop, nu0=nu0)
+    if symmetric:  # pattern starts in their symmetric subspaces, random ones in the full space
+        fps = _search(model, random, pattern, types, cluster, symmetric)
+    else:
+        fps = _search(model, np.concatenate([random, pattern]), None, types, cluster, symmetric)
     t_search = time.perf_counter() - t0
 
+    sizes = [orbit_size(nu, types, cluster) if symmetric else 1 for nu in fps.rates]
     rows, eigs, jacs = [], [], []
     for i, nu in enumerate(fps.rates):
         _, dphi = model.phi_and_jacobian(nu)
         jac = dphi - np.eye(n_pop)
         ev = np.linalg.eigvals(jac)
         ev = ev[np.argsort(-ev.real, kind="stable")]
-        row = {"index": i, **classify_fixed_point(nu, types, cluster, active_threshold)}
+        row = {"index": i, "orbit_size": sizes[i], **classify_fixed_point(nu, types, cluster, active_threshold)}
         row["verdict"] = classify(ev)
         row["max_re_eig"] = float(ev.real[0])
         row["residual_hz"] = float(fps.residuals[i])
@@ -282,7 +391,7 @@ def meanfield_study(
         rep = members[0]
         s.update({c: rep[c] for c in SUMMARY_COLUMNS})
         s["pure"] = rep["n_levels"] <= 2
-        s["n_fixed_points"] = len(members)
+        s["n_fixed_points"] = sum(m["orbit_size"] for m in members)
         s["verdicts"] = sorted({m["verdict"] for m in members})
         s["max_re_eig"] = max(m["max_re_eig"] for m in members)
         s["representative"] = rep["index"]
@@ -299,10 +408,8 @@ def meanfield_study(
         focus_idx = _focus_indices(focus, net.names, types, cluster)
         uniform = [r["index"] for r in rows if r["k"] == 0]
         nu_start = fps.rates[min(uniform, key=lambda i: fps.rates[i].mean())] if uniform else None
-        # the adaptive quadrature: exact to rounding like the search's reference rule, 3-4x
-        # faster, and the continuation is not sensitive to the last bit (the search is)
         land = reduced_landscape(
-            RateModel(lif, quadrature="adaptive"),
+            model,
             focus_idx,
             step=landscape_step,
             rate_max=landscape_max,
@@ -323,7 +430,9 @@ def meanfield_study(
             "seed": int(seed),
             "max_init_rate": float(max_init_rate),
             "pattern_starts": bool(patterns),
-            "n_starts": len(nu0),
+            "n_starts": len(random) + len(pattern),
+            "quadrature": quadrature,
+            "cluster_symmetric": bool(symmetric),
             "active_threshold": active_threshold,
             "landscape": bool(landscape),
             "focus": [net.names[i] for i in focus_idx],
@@ -376,6 +485,11 @@ def _landscape_summary(land: Landscape | None, names: list[str]) -> dict[str, An
     }
 
 
+def n_fixed_points(result: Mapping[str, Any]) -> int:
+    """All fixed points a study found, every cluster permutation counted (the sum of the orbit sizes)."""
+    return int(sum(r["orbit_size"] for r in result["fixed_points"]))
+
+
 def meanfield_document(result: Mapping[str, Any]) -> dict[str, Any]:
     """The meanfield.json document of a mean-field study.
 
@@ -383,8 +497,10 @@ def meanfield_document(result: Mapping[str, Any]) -> dict[str, Any]:
         result: From :func:`meanfield_study`.
 
     Returns:
-        ``{"model", "populations", "settings", "params", "n_fixed_points", "n_states",
-        "states", "fixed_points", "landscape" (summary or None), "search_s", "elapsed_s"}``.
+        ``{"model", "populations", "settings", "params", "n_fixed_points" (counting every
+        cluster permutation), "n_orbits" (distinct up to permutation: the rows of
+        ``fixed_points``), "n_states", "states", "fixed_points", "landscape" (summary or None),
+        "search_s", "elapsed_s"}``.
     """
     names = result["populations"]["names"]
     return {
@@ -392,7 +508,8 @@ def meanfield_document(result: Mapping[str, Any]) -> dict[str, Any]:
         "populations": result["populations"],
         "settings": result["settings"],
         "params": result["params"],
-        "n_fixed_points": len(result["fixed_points"]),
+        "n_fixed_points": n_fixed_points(result),
+        "n_orbits": len(result["fixed_points"]),
         "n_states": len(result["states"]),
         "states": [dict(s) for s in result["states"]],
         "fixed_points": [dict(r) for r in result["fixed_points"]],
@@ -403,7 +520,7 @@ def meanfield_document(result: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def fixed_point_table(result: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
-    """The rows and columns of fixed_points.csv: one row per fixed point, all population rates (Hz).
+    """The rows and columns of fixed_points.csv: one row per fixed point up to cluster permutation, all population rates (Hz).
 
     Args:
         result: From :func:`meanfield_study`.
@@ -435,7 +552,8 @@ def format_meanfield(result: Mapping[str, Any]) -> str:
     settings = result["settings"]
     lines = [
         (
-            f"{len(result['fixed_points'])} fixed point(s) in {len(result['states'])} state(s) from "
+            f"{n_fixed_points(result)} fixed point(s) ({len(result['fixed_points'])} up to cluster permutation) "
+            f"in {len(result['states'])} state(s) from "
             f"{settings['n_starts']} initial conditions ({result['search_s']:.1f} s search, "
             f"{result['elapsed_s']:.1f} s total)"
         ),

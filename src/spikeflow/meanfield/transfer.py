@@ -33,13 +33,10 @@ Two quadrature rules for ``int erfcx``, both exact to rounding:
 
 * ``"reference"`` (what :func:`siegert` and :func:`rate_map` use): 8 panels x 10 nodes on
   every interval, exact to rounding up to ``b ~ 1e4`` (mpmath, 30 digits), 3e-13 relative at
-  ``b = 1e8`` and 2e-12 at ``b = 1e10`` (nearly noiseless input). It is kept node for
-  node because the fixed-point search (MINPACK ``hybr`` from many starts) is sensitive to
-  the last bit of ``Phi``: with any other rule, 5 of the 69 starts of the J+ = 16.85
-  clustered study converge to other fixed points, 66 instead of 65 are found, in 25 states
-  instead of 23.
-* ``"adaptive"`` (the reduced landscape, a Newton continuation that is not sensitive to
-  rounding): ``ceil(L / 1.0)`` panels of 10 nodes on an interval of length ``L`` in ``s``,
+  ``b = 1e8`` and 2e-12 at ``b = 1e10`` (nearly noiseless input).
+* ``"adaptive"`` (the mean-field study's fixed-point search and reduced landscape,
+  :mod:`spikeflow.meanfield.study`, whose results do not depend on the last bit of ``Phi``):
+  ``ceil(L / 1.0)`` panels of 10 nodes on an interval of length ``L`` in ``s``,
   none on an empty one. Against 30-digit mpmath quadrature a 10-node panel of length
   <= 1.25 anywhere in ``0 <= s <= 25`` (``v`` up to 7e10) is exact to 4e-16 relative, so
   this rule is as exact as the reference one at 10-20 nodes instead of 80 where the

@@ -83,7 +83,7 @@ def run(
 
     Writes ``meanfield.json`` (settings, states, fixed points, landscape summary;
     :func:`spikeflow.meanfield.study.meanfield_document`), ``fixed_points.csv`` (one row per
-    fixed point, all population rates), ``meanfield.h5`` (all arrays,
+    fixed point up to cluster permutation, all population rates), ``meanfield.h5`` (all arrays,
     :func:`spikeflow.io.meanfield.write_meanfield_h5`) and, if ``figures``, the three figures
     (:func:`spikeflow.plots.meanfield.plot_meanfield`).
 
