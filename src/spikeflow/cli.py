@@ -92,6 +92,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--run-id", nargs="+", help="name of the run in the metadata (default: the directory's name); one per config")
     p.add_argument("--log", type=Path, nargs="+", help="a file per config that gets its run's progress lines (besides stdout)")
     p.add_argument("--study-config", type=Path, help="the study config the runs came from (its path and hash go into the provenance)")
+    p.add_argument(
+        "--provenance", type=Path, nargs="+",
+        help="a file per config that gets what `spikeflow info` says of its run's spikes file, written right after it (rank 0)",
+    )
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("simulate", help="run one simulation and write its spikes file")
@@ -211,10 +215,11 @@ def _one_run_config(path: Path) -> dict:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from spikeflow.driver.run import RunSpec, prepare_nest_process, run, run_many
+    from spikeflow.driver.run import RunSpec, prepare_nest_process, process_rank, run, run_many
 
     n = len(args.config)
-    for name, given in (("--out-dir", args.out_dir), ("--run-id", args.run_id), ("--log", args.log), ("--json", args.json)):
+    given_lists = (("--out-dir", args.out_dir), ("--run-id", args.run_id), ("--log", args.log), ("--json", args.json), ("--provenance", args.provenance))
+    for name, given in given_lists:
         if given is not None and len(given) != n:
             raise ValueError(f"{n} config(s) but {len(given)} {name} value(s); give one per config")
     if args.json:  # what `spikeflow resolve --json` would write, without a process of its own
@@ -234,10 +239,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
         for i, (config, out_dir) in enumerate(zip(args.config, args.out_dir))
     ]
     prepare_nest_process()  # before NEST is imported: no banner, no 2 s MPI security probe
+    provenance = dict(enumerate(args.provenance or []))
+
+    def write_provenance(index: int, spec: RunSpec) -> None:
+        """What `spikeflow info SPIKES --out FILE` writes, from the run's process (rank 0 only)."""
+        if index in provenance and process_rank() == 0:
+            _write_text_atomically(provenance[index], info_text(spec.out_dir / "spikes.h5"))
+
     if n == 1 and args.log is None:  # one run as it always was: progress to stdout
         spec = specs[0]
-        return run(spec.cfg, spec.out_dir, run_id=spec.run_id, sources=spec.sources)
-    return run_many(specs)
+        code = run(spec.cfg, spec.out_dir, run_id=spec.run_id, sources=spec.sources)
+        write_provenance(0, spec)
+        return code
+    return run_many(specs, after=write_provenance)
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
@@ -252,12 +266,21 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    text = "\n".join(_info_lines(args.spikes)) + "\n"
+    text = info_text(args.spikes)
     if args.out is None:
         print(text, end="")
     else:
         _write_text_atomically(args.out, text)
     return 0
+
+
+def info_text(spikes: Path) -> str:
+    """What ``spikeflow info SPIKES`` prints (and ``--out`` writes, e.g. a run's ``provenance.txt``).
+
+    The first line names the file as ``spikes`` is spelled (a relative path stays relative), so the
+    run job (``spikeflow run --provenance``) and ``spikeflow info`` give the same bytes for the same path.
+    """
+    return "\n".join(_info_lines(spikes)) + "\n"
 
 
 def _info_lines(spikes: Path) -> list[str]:

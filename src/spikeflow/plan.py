@@ -17,7 +17,9 @@ from typing import Any, Mapping, Sequence
 from spikeflow.config import Study, dump_yaml, load_study, simulation_part
 from spikeflow.models import is_builtin
 from spikeflow.overrides import coerce_overrides, selected_runs
-from spikeflow.resources import study_resources
+from spikeflow.resources import analysis_flags, rates_flags, study_resources
+from spikeflow.tasks import attractors as attractors_task
+from spikeflow.tasks import rates as rates_task
 
 #: Figures of a training run (written by ``spikeflow run`` with the run's tables), named once.
 from spikeflow.models.training.outputs import FIGURES as TRAINING_FIGURES  # noqa: E402
@@ -51,6 +53,23 @@ class Batch:
 
 
 @dataclass(frozen=True)
+class AnalysisBatch:
+    """Runs whose per-run analysis of one kind one ``spikeflow analyze KIND`` process makes, one after another.
+
+    Attributes:
+        name: the Snakemake rule's name (``analyze_rates_batch1``, ...).
+        kind: the analysis, a key of :data:`PER_RUN_ANALYSES` and the ``spikeflow analyze`` subcommand.
+        runs: the run ids, in order.
+        flags: the command-line options, the same for every run of the batch.
+    """
+
+    name: str
+    kind: str
+    runs: tuple[str, ...]
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Output:
     """One output file of a rule; with a caption it goes into the HTML report.
 
@@ -64,6 +83,32 @@ class Output:
     caption: str = ""
     category: str = ""
     subcategory: str = ""
+
+
+#: Per-run analyses of spikes files: kind -> (the task's output names, its directory under the run,
+#: report entries role -> (caption, category); roles without an entry are not in the report).
+PER_RUN_ANALYSES: dict[str, tuple[Mapping[str, str], str, dict[str, tuple[str, str]]]] = {
+    "rates": (
+        rates_task.OUTPUTS,
+        "rates",
+        {
+            "table": ("../report/rates_table.rst", "Rates"),
+            "raster": ("../report/raster.rst", "Rates"),
+            "boxplot": ("../report/rates_box.rst", "Rates"),
+            "reference": ("../report/rates_vs_reference.rst", "Rates"),
+        },
+    ),
+    "attractors": (
+        attractors_task.OUTPUTS,
+        "attractors",
+        {
+            "states": ("../report/attractors_states.rst", "Attractors"),
+            "rates": ("../report/attractors_rates.rst", "Attractors"),
+            "sequence": ("../report/attractors_sequence.rst", "Attractors"),
+            "transitions": ("../report/attractors_transitions.rst", "Attractors"),
+        },
+    ),
+}
 
 
 class Plan:
@@ -112,6 +157,7 @@ class Plan:
         self.cores = cores
         self.batches = self._batches(batch_size)
         self.batched = {run_id for batch in self.batches for run_id in batch.runs}
+        self.analysis_batches = self._analysis_batches(batch_size)
 
     # ------------------------------------------------------------------------------ runs
     def runs_pattern(self, mpi: bool) -> str:
@@ -175,15 +221,97 @@ class Plan:
 
     def batch_outputs(self, batch: Batch) -> dict[str, Output]:
         """What a batch writes: every run's config file and outputs, named ``<output>_<index>``
-        (``config_0``, ``spikes_0``, ...)."""
+        (``config_0``, ``spikes_0``, ``provenance_0``, ...)."""
         outputs = {}
+        per_run = self.run_outputs()
         for i, run_id in enumerate(batch.runs):
             outputs[f"config_{i}"] = Output(f"{self.results}/{run_id}/config.yaml")
-            for name, o in self.run_outputs().items():
-                outputs[f"{name}_{i}"] = Output(
-                    o.path.replace("{run}", run_id), o.caption, o.category, o.subcategory.replace("{run}", run_id)
-                )
+            outputs.update(_per_run(per_run, [run_id], first=i))
         return outputs
+
+    # ---------------------------------------------------------------- per-run analyses
+    def per_run_analyses(self) -> list[str]:
+        """The per-run analyses of this study (kinds of :data:`PER_RUN_ANALYSES`): rates of every
+        run, and the attractors of clustered runs when ``analysis.attractors`` is on."""
+        kinds = ["rates"]
+        if self.family == "clustered" and self.analysis["attractors"]["enabled"]:
+            kinds.append("attractors")
+        return kinds
+
+    def analysis_flags(self, kind: str, run_id: str) -> list[str]:
+        """The ``spikeflow analyze KIND`` options of one run, from its ``analysis.<kind>`` section."""
+        run = self.runs[run_id]
+        return rates_flags(run) if kind == "rates" else analysis_flags(run, kind)
+
+    def analysis_outputs(self, kind: str) -> dict[str, Output]:
+        """What the ``kind`` analysis of one run writes (``{run}`` in the paths), by the task's roles."""
+        names, sub, report = PER_RUN_ANALYSES[kind]
+        d = f"{self.results}/{{run}}/{sub}"
+        return {
+            role: Output(f"{d}/{name}", *report[role], "{run}") if role in report else Output(f"{d}/{name}")
+            for role, name in names.items()
+        }
+
+    def analysis_log(self, kind: str) -> str:
+        """The log of one run's ``kind`` analysis (``{run}`` in the path)."""
+        return f"{self.results}/{{run}}/logs/analyze_{kind}.log"
+
+    def analysis_runs_pattern(self, kind: str) -> str:
+        """Regex of the run ids whose ``kind`` analysis is a job of its own (not in an analysis batch); never matches if none."""
+        batched = {r for b in self.analysis_batches if b.kind == kind for r in b.runs}
+        ids = [run_id for run_id in self.runs if run_id not in batched]
+        return "|".join(map(re.escape, ids)) if ids else "(?!)"
+
+    def _analysis_batches(self, size: int | str | None) -> list[AnalysisBatch]:
+        """Batches of the per-run analyses of the batched runs (:attr:`batched`); none without run batches.
+
+        A process per run analysis costs about as much as a run batch saves (Python, numpy, h5py,
+        matplotlib: 0.6-0.7 s of a 1.0-1.7 s analysis on the project's machine), so when the
+        runs are batched their analyses are too: per kind, the runs whose options are equal
+        (:meth:`analysis_flags`) are split, in the order of the run batches, into as many
+        one-core jobs as there are :attr:`cores` (so that no core idles while they run), more
+        where ``batch=N`` allows at most N runs a job. A part of one run is left to the per-run
+        rule.
+        """
+        if not self.batches:
+            return []
+        ordered = [run_id for batch in self.batches for run_id in batch.runs]
+        jobs = max(1, int(self.cores or 1))
+        batches: list[AnalysisBatch] = []
+        for kind in self.per_run_analyses():
+            groups: dict[tuple[str, ...], list[str]] = {}
+            for run_id in ordered:
+                groups.setdefault(tuple(self.analysis_flags(kind, run_id)), []).append(run_id)
+            number = 0
+            for flags, ids in groups.items():
+                count = jobs if size == "auto" else max(jobs, -(-len(ids) // int(size)))  # type: ignore[arg-type]
+                count = min(count, len(ids))
+                for k in range(count):
+                    part = tuple(ids[k * len(ids) // count : (k + 1) * len(ids) // count])
+                    if len(part) < 2:
+                        continue
+                    number += 1
+                    batches.append(AnalysisBatch(f"analyze_{kind}_batch{number}", kind, part, flags))
+        return batches
+
+    def analysis_batch_outputs(self, batch: AnalysisBatch) -> dict[str, Output]:
+        """What an analysis batch writes: every run's outputs of its kind, named ``<role>_<index>`` (``json_0``, ...)."""
+        return _per_run(self.analysis_outputs(batch.kind), batch.runs)
+
+    def analysis_batch_files(self, batch: AnalysisBatch) -> dict[str, list[str]]:
+        """Per run of an analysis batch, in order: its spikes file (``spikes``), output directory
+        (``out_dirs``) and log (``logs``)."""
+        json_path = self.analysis_outputs(batch.kind)["json"].path
+        return {
+            "spikes": self.spikes_of(batch.runs),
+            "out_dirs": [str(Path(json_path.replace("{run}", r)).parent) for r in batch.runs],
+            "logs": [self.analysis_log(batch.kind).replace("{run}", r) for r in batch.runs],
+        }
+
+    def batch_files(self, batch: Batch, name: str) -> list[str]:
+        """The path of the run output ``name`` (a key of :meth:`run_outputs`) of every run of ``batch``, in order."""
+        path = self.run_outputs()[name].path
+        return [path.replace("{run}", run_id) for run_id in batch.runs]
 
     def mpi_runs(self) -> list[str]:
         return [run_id for run_id, run in self.runs.items() if run.ranks > 1]
@@ -227,7 +355,12 @@ class Plan:
         return {}
 
     def run_outputs(self) -> dict[str, Output]:
-        """What one run writes (``{run}`` in the paths); ``spikes`` (written last) is always there."""
+        """What one run writes (``{run}`` in the paths).
+
+        ``spikes`` is always there, written after the model's other files, and ``provenance``
+        right after it: what ``spikeflow info`` says of the spikes file (``spikeflow run
+        --provenance``), in the report.
+        """
         d = f"{self.results}/{{run}}"
         outputs = {}
         if self.family == "sequence":
@@ -243,6 +376,7 @@ class Plan:
             for name in TRAINING_FIGURES:
                 outputs[captions[name]] = Output(f"{d}/figures/{name}.png", f"../report/training_{captions[name]}.rst", **report)
         outputs["spikes"] = Output(f"{d}/spikes.h5")
+        outputs["provenance"] = Output(f"{d}/provenance.txt", "../report/provenance.rst", "Provenance", "{run}")
         return outputs
 
     def spikes_of(self, run_ids: Sequence[str]) -> list[str]:
@@ -283,6 +417,15 @@ class Plan:
         elif self.family == "sequence":
             out += [f"{r}/{run}/sequence/decoding.json" for run in runs]
         return out
+
+
+def _per_run(outputs: Mapping[str, Output], run_ids: Sequence[str], first: int = 0) -> dict[str, Output]:
+    """``outputs`` (``{run}`` in their paths) for each of ``run_ids``, named ``<name>_<index>`` from ``first`` on."""
+    return {
+        f"{name}_{first + i}": Output(o.path.replace("{run}", run_id), o.caption, o.category, o.subcategory.replace("{run}", run_id))
+        for i, run_id in enumerate(run_ids)
+        for name, o in outputs.items()
+    }
 
 
 def local_cores(workflow: Any) -> int | None:

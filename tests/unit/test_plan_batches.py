@@ -58,7 +58,8 @@ def test_batch_outputs_name_every_run_of_the_batch():
     (batch,) = p.batches
     outputs = p.batch_outputs(batch)
     assert [o.path for k, o in outputs.items() if k.startswith("spikes")] == [f"results/ens/{r}/spikes.h5" for r in batch.runs]
-    assert list(outputs) == [f"{kind}_{i}" for i in range(7) for kind in ("config", "spikes")]
+    assert list(outputs) == [f"{kind}_{i}" for i in range(7) for kind in ("config", "spikes", "provenance")]
+    assert p.batch_files(batch, "provenance") == [f"results/ens/{r}/provenance.txt" for r in batch.runs]
 
 
 def test_runs_of_different_threads_go_to_different_batches():
@@ -181,3 +182,84 @@ def test_the_build_probe_is_a_singleton_without_the_launchers_variables(monkeypa
     assert env["PMIX_MCA_psec"] == "native" and env["PYNEST_QUIET"] == "1"
     monkeypatch.setenv("PMIX_MCA_psec", "munge")  # the user's choice is kept
     assert probe_env()["PMIX_MCA_psec"] == "munge"
+
+
+# ------------------------------------------------------------------ analysis batches
+CLUSTERED = {
+    "study": "cl",
+    "model": "clustered",
+    "params": {"preset": "vnm", "n_neurons": 400, "n_clusters": 4, "c_ext": [64, 64]},
+    "simulation": {"t_presim": 100.0, "t_sim": 1000.0, "threads": 2},
+    "sweep": {"simulation.seed": list(range(1, 6))},
+    "analysis": {"attractors": {"enabled": True, "min_state_ms": 10.0}},
+}
+
+
+def test_without_run_batches_every_analysis_has_a_job_of_its_own():
+    for p in (plan(), Plan({**ENSEMBLE, "batch": "auto"}, overrides={"batch": "auto"}, cores=None)):
+        assert p.analysis_batches == []
+        assert p.analysis_runs_pattern("rates") == p.runs_pattern(mpi=False) == "|".join(p.runs)
+
+
+def test_analyses_of_batched_runs_go_to_one_job_per_core():
+    p = Plan({**ENSEMBLE, "batch": "auto"}, overrides={"batch": "auto"}, cores=2)  # 7 runs of 2 threads: one run batch
+    assert [len(b.runs) for b in p.batches] == [7]
+    assert [(b.name, b.kind, b.runs) for b in p.analysis_batches] == [
+        ("analyze_rates_batch1", "rates", ("seed1", "seed2", "seed3")),
+        ("analyze_rates_batch2", "rates", ("seed4", "seed5", "seed6", "seed7")),
+    ]
+    assert all(list(b.flags) == p.analysis_flags("rates", b.runs[0]) for b in p.analysis_batches)
+    assert p.analysis_runs_pattern("rates") == "(?!)"  # no run left for analyze_rates
+    four = Plan({**ENSEMBLE, "batch": "auto"}, overrides={"batch": "auto"}, cores=4)
+    assert [len(b.runs) for b in four.batches] == [3, 4]
+    assert [len(b.runs) for b in four.analysis_batches] == [2, 2, 2]  # 4 parts of 7 runs; the part of one run runs alone
+    assert four.analysis_runs_pattern("rates") == "seed1"
+
+
+def test_batch_n_allows_at_most_n_runs_per_analysis_job():
+    p = Plan({**ENSEMBLE, "batch": 2}, overrides={"batch": 2}, cores=2)
+    assert [b.runs for b in p.analysis_batches] == [b.runs for b in p.batches]  # seed1 runs alone, then 3 x 2 runs
+    assert p.analysis_runs_pattern("rates") == "seed1"
+    cluster = Plan({**ENSEMBLE, "batch": 4}, overrides={"batch": 4}, cores=None)  # a cluster: no cores to fill
+    assert [len(b.runs) for b in cluster.analysis_batches] == [3, 4]
+
+
+def test_only_runs_with_equal_analysis_options_share_a_job():
+    config = {**ENSEMBLE, "sweep": {"simulation.seed": [1, 2, 3, 4], "analysis.rates.corr_sample": [20, 40]}}
+    p = Plan({**config, "batch": "auto"}, overrides={"batch": "auto"}, cores=1)
+    assert len(p.batches) == 1 and len(p.analysis_batches) == 2
+    for b in p.analysis_batches:
+        assert {tuple(p.analysis_flags("rates", r)) for r in b.runs} == {b.flags}
+        assert len(b.runs) == 4
+
+
+def test_clustered_runs_batch_their_attractor_analyses_too():
+    p = Plan({**CLUSTERED, "batch": "auto"}, overrides={"batch": "auto"}, cores=2)
+    assert [(b.name, len(b.runs)) for b in p.analysis_batches] == [
+        ("analyze_rates_batch1", 2), ("analyze_rates_batch2", 3),
+        ("analyze_attractors_batch1", 2), ("analyze_attractors_batch2", 3),
+    ]
+    batch = p.analysis_batches[2]
+    assert "--min-state-ms" in batch.flags and "--runaway-above-hz" not in batch.flags
+    outputs = p.analysis_batch_outputs(batch)
+    assert list(outputs) == [f"{role}_{i}" for i in range(2) for role in ("json", "h5", "states", "rates", "sequence", "transitions")]
+    assert outputs["json_1"].path == "results/cl/seed2/attractors/attractors.json"
+    assert outputs["states_1"].caption == "../report/attractors_states.rst" and outputs["states_1"].subcategory == "seed2"
+    assert outputs["h5_0"].caption == ""  # not in the report, as in the per-run rule
+    files = p.analysis_batch_files(batch)
+    assert files == {
+        "spikes": ["results/cl/seed1/spikes.h5", "results/cl/seed2/spikes.h5"],
+        "out_dirs": ["results/cl/seed1/attractors", "results/cl/seed2/attractors"],
+        "logs": ["results/cl/seed1/logs/analyze_attractors.log", "results/cl/seed2/logs/analyze_attractors.log"],
+    }
+
+
+def test_per_run_analysis_outputs_are_those_of_the_rules():
+    p = plan()
+    rates = p.analysis_outputs("rates")
+    assert [o.path for o in rates.values()] == [
+        f"results/ens/{{run}}/rates/{name}" for name in ("rates.json", "rates.csv", "raster.png", "rate_boxplot.png", "rates_vs_reference.png")
+    ]
+    assert rates["json"].caption == "" and rates["table"].caption == "../report/rates_table.rst"
+    assert p.analysis_log("rates") == "results/ens/{run}/logs/analyze_rates.log"
+    assert p.per_run_analyses() == ["rates"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import subprocess
 import sys
 
@@ -103,7 +104,10 @@ def test_a_batch_of_the_tiny_study_makes_what_separate_runs_make(workdir, nest_m
     for run in ("seed1", "seed2"):
         out = results / run
         assert "wrote" in (out / "logs" / "run.log").read_text()
-        assert (out / "rates" / "rates.json").is_file() and (out / "provenance.txt").is_file()
+        assert (out / "rates" / "rates.json").is_file()
+        # written by the run job itself: what `spikeflow info` writes of the same path, byte for byte
+        spikeflow("info", f"results/tiny/{run}/spikes.h5", "--out", str(workdir / f"{run}-info.txt"), cwd=workdir)
+        assert (out / "provenance.txt").read_bytes() == (workdir / f"{run}-info.txt").read_bytes()
         spikeflow("resolve", TINY, "--run", run, "--out", str(workdir / f"{run}.yaml"), cwd=workdir)
         assert (out / "config.yaml").read_bytes() == (workdir / f"{run}.yaml").read_bytes()  # what `spikeflow resolve` writes
         spikeflow("run", "--config", str(out / "config.yaml"), "--out-dir", str(workdir / "alone" / run), "--run-id", run)
@@ -124,3 +128,75 @@ def test_lint_is_clean_with_batches():
 
     proc = run_snakemake("--lint", "--configfile", "workflow/config/pd14-ensemble.yaml", "--config", "batch=10", cwd=REPO, check=False)
     assert proc.returncode == 0 and "Congratulations" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+
+
+def _copy_workflow(src, dest):
+    dest.mkdir()
+    shutil.copy(src / "Snakefile", dest / "Snakefile")
+    shutil.copytree(src / "workflow", dest / "workflow")
+    return dest
+
+
+def _tree(directory):
+    """Every file under ``directory`` by relative path: its bytes; of an HDF5 file, every dataset's
+    bytes and the attributes, but not the spikes file's metadata it carries (the run's own timings)."""
+    return {
+        str(p.relative_to(directory)): _h5_content(p) if p.suffix == ".h5" else p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _h5_content(path):
+    content = {}
+    with h5py.File(path, "r") as f:
+        content["/"] = {k: str(v) for k, v in f.attrs.items()}
+
+        def visit(name, node):
+            if isinstance(node, h5py.Dataset) and name != "json/metadata":
+                value = node[()]
+                raw = value.tobytes() if node.shape and node.dtype.kind != "O" else repr(value.tolist() if node.shape else value)
+                content[name] = (node.dtype.str, node.shape, raw)
+
+        f.visititems(visit)
+    return content
+
+
+@pytest.mark.workflow
+@pytest.mark.nest
+@pytest.mark.parametrize(
+    "study, name, kinds",
+    [(TINY, "tiny", ("rates",)), ("workflow/config/clustered-tiny.yaml", "clustered-tiny", ("rates", "attractors"))],
+    ids=["pd14", "clustered"],
+)
+def test_batched_analyses_write_what_the_per_run_jobs_write(workdir, nest_module, study, name, kinds):
+    """Four seeds on 2 cores: one run batch, then per kind two analysis jobs of two runs each; every
+    analysis file (tables, JSON, figures; the HDF5 file's datasets) is byte-identical to the study
+    without batches."""
+    seeds = "sweep={simulation.seed: [1, 2, 3, 4]}"
+    runs = [f"seed{i}" for i in (1, 2, 3, 4)]
+    targets = [f"results/{name}/{run}/{kind}/{kind}.json" for run in runs for kind in kinds]
+    targets += [f"results/{name}/{run}/provenance.txt" for run in runs]
+    batched = _copy_workflow(workdir, workdir / "batched")
+    proc = run_snakemake(*targets, "--cores", "2", "--configfile", study, "--config", seeds, cwd=workdir)
+    assert re.search(r"^analyze_rates\s+4$", proc.stdout + proc.stderr, re.M), proc.stdout + proc.stderr
+    proc = run_snakemake(*targets, "--cores", "2", "--configfile", study, "--config", seeds, "batch=auto", cwd=batched)
+    text = proc.stdout + proc.stderr
+    for kind in kinds:
+        assert re.search(rf"^analyze_{kind}_batch1\s+1$", text, re.M) and re.search(rf"^analyze_{kind}_batch2\s+1$", text, re.M), text
+        assert not re.search(rf"^analyze_{kind}\s+\d+$", text, re.M), text
+    for run in runs:
+        alone, together = workdir / "results" / name / run, batched / "results" / name / run
+        assert spikes_digest(together / "spikes.h5") == spikes_digest(alone / "spikes.h5"), run
+        for kind in kinds:
+            files = _tree(together / kind)
+            assert any(f.endswith(".png") for f in files) and f"{kind}.json" in files
+            assert files == _tree(alone / kind), (run, kind)
+            assert (together / "logs" / f"analyze_{kind}.log").read_text() == (alone / "logs" / f"analyze_{kind}.log").read_text()
+        # both written by the run jobs: what `spikeflow info` writes of the spikes file in each study
+        for d in (alone, together):
+            spikeflow("info", f"results/{name}/{run}/spikes.h5", "--out", str(d / "info.txt"), cwd=d.parents[2])
+            assert (d / "provenance.txt").read_bytes() == (d / "info.txt").read_bytes()
+    assert "Nothing to be done" in run_snakemake(
+        *targets, "-n", "--cores", "2", "--configfile", study, "--config", seeds, "batch=auto", cwd=batched
+    ).stdout

@@ -1,62 +1,55 @@
 # Analyses read spikes files, never NEST. Their output file names are defined once, in the task
-# modules (spikeflow.tasks.<kind>.OUTPUTS).
+# modules (spikeflow.tasks.<kind>.OUTPUTS). A run's provenance.txt is written by its run job
+# (workflow/rules/run.smk), in the report as an output of that rule.
 from spikeflow.tasks import memory as memory_task
-from spikeflow.tasks import rates as rates_task
 from spikeflow.tasks import scaling as scaling_task
 from spikeflow.tasks import validate as validate_task
 
 
-rule provenance:
-    input:
-        f"{RESULTS}/{{run}}/spikes.h5",
-    output:
-        report(f"{RESULTS}/{{run}}/provenance.txt", caption="../report/provenance.rst", category="Provenance", subcategory="{run}"),
-    log:
-        f"{RESULTS}/{{run}}/logs/provenance.log",
-    conda:
-        "../envs/spikeflow.yaml"
-    shell:
-        "spikeflow info {input:q} --out {output:q} > {log:q} 2>&1"
-
-
 rule analyze_rates:
+    wildcard_constraints:
+        run=PLAN.analysis_runs_pattern("rates"),  # not the runs of an analysis batch (below)
     input:
         f"{RESULTS}/{{run}}/spikes.h5",
     output:
-        json=f"{RESULTS}/{{run}}/rates/{rates_task.OUTPUTS['json']}",
-        table=report(
-            f"{RESULTS}/{{run}}/rates/{rates_task.OUTPUTS['table']}",
-            caption="../report/rates_table.rst",
-            category="Rates",
-            subcategory="{run}",
-        ),
-        raster=report(
-            f"{RESULTS}/{{run}}/rates/{rates_task.OUTPUTS['raster']}",
-            caption="../report/raster.rst",
-            category="Rates",
-            subcategory="{run}",
-        ),
-        boxplot=report(
-            f"{RESULTS}/{{run}}/rates/{rates_task.OUTPUTS['boxplot']}",
-            caption="../report/rates_box.rst",
-            category="Rates",
-            subcategory="{run}",
-        ),
-        reference=report(
-            f"{RESULTS}/{{run}}/rates/{rates_task.OUTPUTS['reference']}",
-            caption="../report/rates_vs_reference.rst",
-            category="Rates",
-            subcategory="{run}",
-        ),
+        **as_outputs(PLAN.analysis_outputs("rates")),  # json, table, raster, boxplot, reference
     params:
         out_dir=lambda wildcards, output: os.path.dirname(output.json),
-        flags=lambda wildcards: rates_flags(RUNS[wildcards.run]),
+        flags=lambda wildcards: PLAN.analysis_flags("rates", wildcards.run),
     log:
-        f"{RESULTS}/{{run}}/logs/analyze_rates.log",
+        PLAN.analysis_log("rates"),
     conda:
         "../envs/spikeflow.yaml"
     shell:
         "spikeflow analyze rates {input:q} --out-dir {params.out_dir:q} {params.flags:q} > {log:q} 2>&1"
+
+
+# Analysis batches (with run batches, `--config batch=...`): the per-run analyses of one kind (rates,
+# attractors) of several runs one after another in one `spikeflow analyze KIND` process, which loads
+# numpy, h5py and matplotlib once; the same files as the per-run rules (analyze_rates,
+# analyze_attractors). Which runs, and how many jobs (one core each), is decided in
+# spikeflow.plan.Plan.analysis_batches.
+for abatch in PLAN.analysis_batches:
+
+    rule:
+        name:
+            abatch.name
+        input:
+            PLAN.analysis_batch_files(abatch)["spikes"],
+        output:
+            **as_outputs(PLAN.analysis_batch_outputs(abatch)),
+        params:
+            kind=abatch.kind,
+            out_dirs=PLAN.analysis_batch_files(abatch)["out_dirs"],
+            flags=list(abatch.flags),
+        log:
+            runs=PLAN.analysis_batch_files(abatch)["logs"],
+            batch=f"{RESULTS}/logs/{abatch.name}.log",
+        conda:
+            "../envs/spikeflow.yaml"
+        shell:
+            "spikeflow analyze {params.kind} {input:q} --out-dir {params.out_dirs:q} --log {log.runs:q} "
+            "{params.flags:q} > {log.batch:q} 2>&1"
 
 
 rule analyze_scaling:

@@ -10,40 +10,17 @@ from spikeflow.tasks import meanfield_verdict as meanfield_verdict_task
 
 
 rule analyze_attractors:
+    wildcard_constraints:
+        run=PLAN.analysis_runs_pattern("attractors"),  # not the runs of an analysis batch (analysis.smk)
     input:
         f"{RESULTS}/{{run}}/spikes.h5",
     output:
-        json=f"{RESULTS}/{{run}}/attractors/{attractors_task.OUTPUTS['json']}",
-        h5=f"{RESULTS}/{{run}}/attractors/{attractors_task.OUTPUTS['h5']}",
-        states=report(
-            f"{RESULTS}/{{run}}/attractors/{attractors_task.OUTPUTS['states']}",
-            caption="../report/attractors_states.rst",
-            category="Attractors",
-            subcategory="{run}",
-        ),
-        rates=report(
-            f"{RESULTS}/{{run}}/attractors/{attractors_task.OUTPUTS['rates']}",
-            caption="../report/attractors_rates.rst",
-            category="Attractors",
-            subcategory="{run}",
-        ),
-        sequence=report(
-            f"{RESULTS}/{{run}}/attractors/{attractors_task.OUTPUTS['sequence']}",
-            caption="../report/attractors_sequence.rst",
-            category="Attractors",
-            subcategory="{run}",
-        ),
-        transitions=report(
-            f"{RESULTS}/{{run}}/attractors/{attractors_task.OUTPUTS['transitions']}",
-            caption="../report/attractors_transitions.rst",
-            category="Attractors",
-            subcategory="{run}",
-        ),
+        **as_outputs(PLAN.analysis_outputs("attractors")),  # json, h5, states, rates, sequence, transitions
     params:
         out_dir=lambda wildcards, output: os.path.dirname(output.json),
-        flags=lambda wildcards: analysis_flags(RUNS[wildcards.run], "attractors"),
+        flags=lambda wildcards: PLAN.analysis_flags("attractors", wildcards.run),
     log:
-        f"{RESULTS}/{{run}}/logs/analyze_attractors.log",
+        PLAN.analysis_log("attractors"),
     conda:
         "../envs/spikeflow.yaml"
     shell:

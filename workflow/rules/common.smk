@@ -8,7 +8,7 @@ from snakemake.exceptions import WorkflowError
 from spikeflow.config import ConfigError
 from spikeflow.plan import Plan, local_cores
 from spikeflow.preflight import nest_has_mpi
-from spikeflow.resources import analysis_flags, group_by_flags, rates_flags
+from spikeflow.resources import analysis_flags, group_by_flags
 
 try:
     # --config values arrive as strings; `--config run=ID` asks for one run (the default target),

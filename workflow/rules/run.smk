@@ -4,8 +4,9 @@
 # `mpi` resource (clusters set it in their profile, e.g. `srun`).
 #
 # A run job writes its resolved config (config.yaml, what `spikeflow resolve` writes) itself before
-# it runs it: no process of its own per run for that. The ranks of an MPI run all read one
-# config.yaml, so for them the `run_config` job writes it first.
+# it runs it, and its provenance.txt (what `spikeflow info spikes.h5 --out provenance.txt` writes;
+# rank 0 of an MPI run) right after spikes.h5: no process of its own per run for either. The ranks
+# of an MPI run all read one config.yaml, so for them the `run_config` job writes it first.
 
 
 rule run_config:
@@ -50,7 +51,7 @@ rule run:
         "../envs/spikeflow.yaml"
     shell:
         "{params.launch}spikeflow run {params.config:q} --out-dir {params.out_dir:q} "
-        "--run-id {wildcards.run:q} {params.study:q} 2>&1 | tee {log:q}"
+        "--run-id {wildcards.run:q} --provenance {output.provenance:q} {params.study:q} 2>&1 | tee {log:q}"
 
 
 use rule run as run_mpi with:
@@ -98,6 +99,7 @@ for batch in PLAN.batches:
             configs=[f"{RESULTS}/{run}/config.yaml" for run in batch.runs],
             out_dirs=[f"{RESULTS}/{run}" for run in batch.runs],
             run_ids=list(batch.runs),
+            provenance=PLAN.batch_files(batch, "provenance"),
             study=PLAN.study_config_args(),
         log:
             runs=[f"{RESULTS}/{run}/logs/run.log" for run in batch.runs],
@@ -110,4 +112,5 @@ for batch in PLAN.batches:
             "../envs/spikeflow.yaml"
         shell:
             "spikeflow run --json {params.json:q} --config {params.configs:q} --out-dir {params.out_dirs:q} "
-            "--run-id {params.run_ids:q} --log {log.runs:q} {params.study:q} > {log.batch:q} 2>&1"
+            "--run-id {params.run_ids:q} --log {log.runs:q} --provenance {params.provenance:q} {params.study:q} "
+            "> {log.batch:q} 2>&1"

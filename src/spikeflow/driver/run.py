@@ -199,7 +199,12 @@ class RunSpec:
     log_path: Path | None = None
 
 
-def run_many(specs: Sequence[RunSpec], *, log: Callable[[str], None] | None = None) -> int:
+def run_many(
+    specs: Sequence[RunSpec],
+    *,
+    log: Callable[[str], None] | None = None,
+    after: Callable[[int, RunSpec], None] | None = None,
+) -> int:
     """Several runs one after another in this process: NEST, h5py and the models are loaded once.
 
     Every run gets a fresh kernel (:class:`~spikeflow.driver.session.Session` resets it), so a
@@ -214,6 +219,8 @@ def run_many(specs: Sequence[RunSpec], *, log: Callable[[str], None] | None = No
     Args:
         specs: the runs, in order (none of them an MPI run: a batch runs in one process).
         log: where progress lines go besides each run's log file (default: stdout).
+        after: called with a run's index and spec right after it finished (its spikes file
+            written), before the next run starts; an error in it fails that run.
 
     Returns:
         0 when every run finished.
@@ -225,6 +232,8 @@ def run_many(specs: Sequence[RunSpec], *, log: Callable[[str], None] | None = No
         say = _RunPrinter(spec.run_id, spec.log_path, log, batch=len(specs) > 1)
         try:
             run(spec.cfg, spec.out_dir, run_id=spec.run_id, log=say, sources=spec.sources, process=process)
+            if after is not None:
+                after(index, spec)
         except BaseException:
             if len(specs) > 1:  # the error itself follows from the caller; say which run it was
                 print(f"spikeflow: run {spec.run_id} ({index + 1} of {len(specs)} in this process) failed", file=sys.stderr)
@@ -232,6 +241,12 @@ def run_many(specs: Sequence[RunSpec], *, log: Callable[[str], None] | None = No
         finally:
             say.close()
     return 0
+
+
+def process_rank() -> int:
+    """This process's MPI rank in NEST's job: 0 without MPI, and before NEST is imported."""
+    nest = sys.modules.get("nest")
+    return int(nest.Rank()) if nest is not None else 0
 
 
 def _fresh_memory() -> bool:

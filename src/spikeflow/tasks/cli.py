@@ -1,14 +1,18 @@
 """``spikeflow analyze KIND INPUT... --out-dir DIR``: one subcommand per task (registered by :mod:`spikeflow.cli`).
 
 Each handler turns the options into a task's arguments, calls the task (``spikeflow.tasks.<kind>.run``)
-and prints what it found; the ``--out-dir`` help lists the files from the task's ``OUTPUTS``.
+and prints what it found; the ``--out-dir`` help lists the files from the task's ``OUTPUTS``. The
+per-run analyses (``rates``, ``attractors``) take several spikes files and as many ``--out-dir``
+(``analyze rates A.h5 B.h5 --out-dir DA DB``): the task runs once per pair, in one process, which
+is what the workflow's analysis batches call.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from spikeflow.tasks import (
     attractors,
@@ -30,6 +34,48 @@ def _out_dir(p: argparse.ArgumentParser, names: Any) -> None:
     p.add_argument("--out-dir", required=True, type=Path, help=f"directory for {describe(names)}")
 
 
+def _per_run(p: argparse.ArgumentParser, names: Any) -> None:
+    """Spikes files, their output directories and logs of an analysis of one run, or of several one after another."""
+    p.add_argument("spikes", type=Path, nargs="+", help="spikes file (.h5); several for several runs, analysed one after another in this process")
+    p.add_argument("--out-dir", required=True, type=Path, nargs="+", help=f"directory for {describe(names)}; one per spikes file")
+    p.add_argument("--log", type=Path, nargs="+", help="a file per spikes file that gets what is printed about its run (besides stdout)")
+
+
+def _each_run(args: argparse.Namespace, analyse: Callable[[Path, Path], str]) -> int:
+    """``analyse(spikes, out_dir)`` for every spikes file and its directory, in order; prints what it returns.
+
+    With several spikes files, each run's text goes to its ``--log`` file too, and the first one
+    that fails stops the others, after a line on stderr (and in its log) that names it.
+
+    Raises:
+        ValueError: when the numbers of spikes files, ``--out-dir`` and ``--log`` values differ.
+    """
+    n = len(args.spikes)
+    for name, given in (("--out-dir", args.out_dir), ("--log", args.log)):
+        if given is not None and len(given) != n:
+            raise ValueError(f"{n} spikes file(s) but {len(given)} {name} value(s); give one per spikes file")
+    for i, (spikes, out_dir) in enumerate(zip(args.spikes, args.out_dir)):
+        log = args.log[i] if args.log else None
+        try:
+            text = analyse(spikes, out_dir)
+        except BaseException as err:
+            if n > 1 or log is not None:
+                line = f"spikeflow: analyze {args.analysis} of {spikes} ({i + 1} of {n} in this process) failed"
+                print(line, file=sys.stderr, flush=True)
+                if log is not None:
+                    _write_log(log, f"{line}: {type(err).__name__}: {err}\n")
+            raise
+        print(text, flush=True)
+        if log is not None:
+            _write_log(log, text + "\n")
+    return 0
+
+
+def _write_log(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
 def _given(args: argparse.Namespace, keys: tuple[str, ...]) -> dict[str, Any]:
     """The options among ``keys`` given on the command line (not None)."""
     return {key: getattr(args, key) for key in keys if getattr(args, key) is not None}
@@ -41,8 +87,7 @@ def add_analyze_parser(subparsers: argparse._SubParsersAction) -> argparse.Argum
     kinds = p.add_subparsers(dest="analysis", required=True, metavar="ANALYSIS")
 
     r = kinds.add_parser("rates", help="per-population rates, CV of ISIs, synchrony, correlations and figures")
-    r.add_argument("spikes", type=Path, help="spikes file (.h5)")
-    _out_dir(r, rates.OUTPUTS)
+    _per_run(r, rates.OUTPUTS)
     r.add_argument("--t-start", type=float, help="start of the analysed window, ms (default: end of presimulation)")
     r.add_argument("--t-stop", type=float, help="end of the analysed window, ms (default: end of the run)")
     r.add_argument("--synchrony-bin-ms", type=float, help="bin of the population histogram for synchrony, ms (default 3)")
@@ -75,8 +120,7 @@ def add_analyze_parser(subparsers: argparse._SubParsersAction) -> argparse.Argum
     va.set_defaults(func=_cmd_validate)
 
     a = kinds.add_parser("attractors", help="cluster rates, active clusters, states, dwell times, transitions and figures")
-    a.add_argument("spikes", type=Path, help="spikes file (.h5)")
-    _out_dir(a, attractors.OUTPUTS)
+    _per_run(a, attractors.OUTPUTS)
     a.add_argument("--populations", help="e_clusters (default), all, or comma-separated population names")
     a.add_argument("--bin-ms", type=float, help="rate bin, ms (default 0.5)")
     a.add_argument("--smoothing-ms", type=float, help="SD of the Gaussian smoothing, ms (default 10; 0 = none)")
@@ -154,9 +198,8 @@ def _cmd_rates(args: argparse.Namespace) -> int:
     from spikeflow.analysis.rates import format_table
 
     options = _given(args, RATES_OPTIONS)
-    rows = rates.run(args.spikes, args.out_dir, **options)
-    print(format_table(rows, **_given(args, ("silent_below_hz", "runaway_above_hz"))))
-    return 0
+    limits = _given(args, ("silent_below_hz", "runaway_above_hz"))
+    return _each_run(args, lambda spikes, out_dir: format_table(rates.run(spikes, out_dir, **options), **limits))
 
 
 def _cmd_scaling(args: argparse.Namespace) -> int:
@@ -194,8 +237,7 @@ def _cmd_attractors(args: argparse.Namespace) -> int:
     options.setdefault("threshold_method", "midpoint")
     if options["threshold_method"] == "midpoint":
         options.setdefault("min_contrast_hz", 10.0)
-    print(format_summary(attractors.run(args.spikes, args.out_dir, **options)))
-    return 0
+    return _each_run(args, lambda spikes, out_dir: format_summary(attractors.run(spikes, out_dir, **options)))
 
 
 def _cmd_attractor_summary(args: argparse.Namespace) -> int:
