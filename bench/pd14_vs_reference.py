@@ -14,6 +14,7 @@ Usage::
     pip install -e . -r bench/requirements.txt
     python bench/pd14_vs_reference.py --scale 0.1 --threads 2 --repeats 3
     python bench/pd14_vs_reference.py --scale 1.0 --threads 4 --repeats 1 --t-presim 100 --t-sim 1000
+    python bench/pd14_vs_reference.py --scale 1.0 --threads 2 --reference-threads 4 --spikeflow-python /tmp/venv-native/bin/python ...
 
 Writes ``bench/out/pd14_scale<SCALE>.json`` and prints a Markdown table for bench/README.md.
 """
@@ -41,6 +42,11 @@ from spikeflow.driver.phases import PHASES
 HERE = Path(__file__).resolve().parent
 
 
+#: The interpreter spikeflow's runs use (``--spikeflow-python``: e.g. a venv whose NEST is an
+#: optimised build of containers/build-nest.sh, against the reference on the default build).
+SPIKEFLOW_PYTHON = [sys.executable]
+
+
 def run_spikeflow(scale: float, threads: int, seed: int, t_presim: float, t_sim: float, work: Path) -> dict:
     """One `spikeflow simulate` process; returns phases, wall time, peak RSS and per-neuron rates."""
     cfg = {
@@ -53,7 +59,7 @@ def run_spikeflow(scale: float, threads: int, seed: int, t_presim: float, t_sim:
     config.write_text(yaml.safe_dump(cfg))
     out = work / f"spikeflow_{seed}.h5"
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "spikeflow.cli", "simulate", "--config", str(config), "--out", str(out)], check=True, capture_output=True)
+    subprocess.run([SPIKEFLOW_PYTHON[0], "-m", "spikeflow.cli", "simulate", "--config", str(config), "--out", str(out)], check=True, capture_output=True)
     wall = time.perf_counter() - start
     data = read_spikes(out)
     rank = data.metadata["per_rank"][0]
@@ -196,7 +202,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=55)
     parser.add_argument("--no-baseline", action="store_true", help="skip the second-seed runs (KS yardstick)")
     parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--spikeflow-python", help="the Python of spikeflow's runs (default: this one), e.g. a venv with a -march=native NEST")
     args = parser.parse_args()
+    if args.spikeflow_python:
+        SPIKEFLOW_PYTHON[0] = args.spikeflow_python
     args.out.mkdir(parents=True, exist_ok=True)
     threads = {"spikeflow": args.threads, "reference": args.reference_threads or args.threads}
     times = (args.t_presim, args.t_sim)
