@@ -65,6 +65,7 @@ states.csv and the summary's files, and hands the results to the figures
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
@@ -958,28 +959,23 @@ def _check_state_options(min_state_ms: Any, threshold_method: Any) -> float:
     return min_state_ms
 
 
-def check_options(
-    populations: str | Sequence[str] = "e_clusters",
-    bin_ms: float = 0.5,
-    smoothing_ms: float = 10.0,
-    min_state_ms: float = 20.0,
-    t_start: float | None = None,
-    t_stop: float | None = None,
-    threshold_method: str = "reference",
-    tol_hz: float | None = None,
-    max_iter: int = 50,
-    min_contrast_hz: float = 0.0,
-) -> None:
+def check_options(**options: Any) -> None:
     """Refuse, before any work, the options :func:`compute_attractors` would refuse up front.
+
+    Args:
+        **options: keyword options of :func:`compute_attractors` (its defaults for the others).
 
     Raises:
         ValueError: a bad ``bin_ms``, ``smoothing_ms``, ``min_state_ms`` or
             ``threshold_method``, in one sentence.
         TypeError: an unknown option.
     """
-    _positive("bin_ms", bin_ms)
-    _positive("smoothing_ms", smoothing_ms, allow_zero=True)
-    _check_state_options(min_state_ms, threshold_method)
+    given = inspect.signature(compute_attractors).bind_partial(**options)
+    given.apply_defaults()
+    every = given.arguments
+    _positive("bin_ms", every["bin_ms"])
+    _positive("smoothing_ms", every["smoothing_ms"], allow_zero=True)
+    _check_state_options(every["min_state_ms"], every["threshold_method"])
 
 
 def cluster_rates(
