@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 from spikeflow.config import Study, dump_yaml, load_study, simulation_part
 from spikeflow.models import is_builtin
 from spikeflow.overrides import coerce_overrides, selected_runs
-from spikeflow.resources import analysis_flags, rates_flags, study_resources
+from spikeflow.resources import analysis_flags, study_resources
 from spikeflow.tasks import attractors as attractors_task
 from spikeflow.tasks import rates as rates_task
 
@@ -240,8 +240,7 @@ class Plan:
 
     def analysis_flags(self, kind: str, run_id: str) -> list[str]:
         """The ``spikeflow analyze KIND`` options of one run, from its ``analysis.<kind>`` section."""
-        run = self.runs[run_id]
-        return rates_flags(run) if kind == "rates" else analysis_flags(run, kind)
+        return analysis_flags(self.runs[run_id], kind)
 
     def analysis_outputs(self, kind: str) -> dict[str, Output]:
         """What the ``kind`` analysis of one run writes (``{run}`` in the paths), by the task's roles."""

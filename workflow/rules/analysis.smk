@@ -30,20 +30,21 @@ rule analyze_rates:
 # analyze_attractors). Which runs, and how many jobs (one core each), is decided in
 # spikeflow.plan.Plan.analysis_batches.
 for abatch in PLAN.analysis_batches:
+    abatch_files = PLAN.analysis_batch_files(abatch)
 
     rule:
         name:
             abatch.name
         input:
-            PLAN.analysis_batch_files(abatch)["spikes"],
+            abatch_files["spikes"],
         output:
             **as_outputs(PLAN.analysis_batch_outputs(abatch)),
         params:
             kind=abatch.kind,
-            out_dirs=PLAN.analysis_batch_files(abatch)["out_dirs"],
+            out_dirs=abatch_files["out_dirs"],
             flags=list(abatch.flags),
         log:
-            runs=PLAN.analysis_batch_files(abatch)["logs"],
+            runs=abatch_files["logs"],
             batch=f"{RESULTS}/logs/{abatch.name}.log",
         conda:
             "../envs/spikeflow.yaml"
