@@ -15,6 +15,7 @@ Usage::
     python bench/pd14_vs_reference.py --scale 0.1 --threads 2 --repeats 3
     python bench/pd14_vs_reference.py --scale 1.0 --threads 4 --repeats 1 --t-presim 100 --t-sim 1000
     python bench/pd14_vs_reference.py --scale 1.0 --threads 2 --reference-threads 4 --spikeflow-python /tmp/venv-native/bin/python ...
+    python bench/pd14_vs_reference.py --scale 1.0 --ranks 2 --threads 1 --reference-threads 4 ...
 
 Writes ``bench/out/pd14_scale<SCALE>.json`` and prints a Markdown table for bench/README.md.
 """
@@ -46,6 +47,10 @@ HERE = Path(__file__).resolve().parent
 #: optimised build of containers/build-nest.sh, against the reference on the default build).
 SPIKEFLOW_PYTHON = [sys.executable]
 
+#: MPI ranks of spikeflow's runs (``--ranks``): above 1 each run is ``mpirun -n RANKS --bind-to
+#: none`` (NEST built with MPI), every rank with ``--threads`` threads.
+SPIKEFLOW_RANKS = [1]
+
 
 def run_spikeflow(scale: float, threads: int, seed: int, t_presim: float, t_sim: float, work: Path) -> dict:
     """One `spikeflow simulate` process; returns phases, wall time, peak RSS and per-neuron rates."""
@@ -53,24 +58,33 @@ def run_spikeflow(scale: float, threads: int, seed: int, t_presim: float, t_sim:
         "study": "bench",
         "model": "pd14",
         "params": {"N_scaling": scale, "K_scaling": scale, "bg_input": "poisson"},
-        "simulation": {"t_presim": t_presim, "t_sim": t_sim, "threads": threads, "seed": seed, "progress_interval": 0.0},
+        "simulation": {
+            "t_presim": t_presim, "t_sim": t_sim, "threads": threads, "ranks": SPIKEFLOW_RANKS[0], "seed": seed,
+            "progress_interval": 0.0,
+        },
     }
     config = work / f"spikeflow_{seed}.yaml"
     config.write_text(yaml.safe_dump(cfg))
     out = work / f"spikeflow_{seed}.h5"
+    launcher = ["mpirun", "-n", str(SPIKEFLOW_RANKS[0]), "--bind-to", "none"] if SPIKEFLOW_RANKS[0] > 1 else []
     start = time.perf_counter()
-    subprocess.run([SPIKEFLOW_PYTHON[0], "-m", "spikeflow.cli", "simulate", "--config", str(config), "--out", str(out)], check=True, capture_output=True)
+    subprocess.run(
+        [*launcher, SPIKEFLOW_PYTHON[0], "-m", "spikeflow.cli", "simulate", "--config", str(config), "--out", str(out)],
+        check=True, capture_output=True,
+    )
     wall = time.perf_counter() - start
     data = read_spikes(out)
-    rank = data.metadata["per_rank"][0]
+    ranks = data.metadata["per_rank"]
     rates = {
         name: per_neuron_rates(p.node_ids, p.times, p.n_nodes, t_presim, t_presim + t_sim) for name, p in data.populations.items()
     }
     out.unlink()
     return {
         "wall_s": wall,
-        "phases_s": {k: rank["phases"][k]["wall_s"] for k in PHASES},
-        "peak_rss_mb": max(v["peak_rss_kb"] for v in rank["phases"].values()) / 1024,
+        # a phase ends for all ranks together (NEST's collective calls): the mean over ranks;
+        # memory: the ranks' peaks added up (they coexist)
+        "phases_s": {k: statistics.mean(r["phases"][k]["wall_s"] for r in ranks) for k in PHASES},
+        "peak_rss_mb": sum(max(v["peak_rss_kb"] for v in r["phases"].values()) for r in ranks) / 1024,
         "num_connections": data.metadata["num_connections"],
         "rates": rates,
     }
@@ -163,7 +177,7 @@ def summarize(runs: dict[str, list[dict]], baseline: dict[str, dict]) -> dict:
 def markdown(summary: dict, args: argparse.Namespace) -> str:
     sf, ref, r = summary["tools"]["spikeflow"], summary["tools"]["reference"], summary["ratios"]
     lines = [
-        f"### PD14 at scale {args.scale}: spikeflow {args.threads} threads, reference {args.reference_threads or args.threads} threads, "
+        f"### PD14 at scale {args.scale}: spikeflow {args.ranks} rank(s) x {args.threads} threads, reference {args.reference_threads or args.threads} threads, "
         f"{args.t_presim:g} + {args.t_sim:g} ms, "
         f"median of {args.repeats} repeat(s)",
         "",
@@ -203,7 +217,10 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true", help="skip the second-seed runs (KS yardstick)")
     parser.add_argument("--out", type=Path, default=HERE / "out")
     parser.add_argument("--spikeflow-python", help="the Python of spikeflow's runs (default: this one), e.g. a venv with a -march=native NEST")
+    parser.add_argument("--ranks", type=int, default=1, help="MPI ranks of spikeflow's runs (mpirun, NEST built with MPI), "
+                        "each with --threads threads; the peak RSS reported is the ranks' sum")
     args = parser.parse_args()
+    SPIKEFLOW_RANKS[0] = args.ranks
     if args.spikeflow_python:
         SPIKEFLOW_PYTHON[0] = args.spikeflow_python
     args.out.mkdir(parents=True, exist_ok=True)
