@@ -384,6 +384,39 @@ def test_attractors_task_writes_its_files(planted_file, tmp_path):
     assert "states 6" in text and "transitions 7 (3.50/s" in text and "E0+E1+E2" in text
 
 
+def test_attractors_task_files_do_not_depend_on_its_threads(planted_file, tmp_path, monkeypatch):
+    # figures and attractors.h5/states.csv are made on two threads when the job has two
+    written = {}
+    for threads in ("1", "2"):
+        monkeypatch.setenv("OMP_NUM_THREADS", threads)
+        out = tmp_path / threads
+        attractors_task.run(planted_file, out, threshold_method="midpoint")
+        written[threads] = {name: (out / name).read_bytes() for name in attractors_task.OUTPUTS.values() if name != "attractors.h5"}
+        with read_attractors_file(out / "attractors.h5") as f:
+            written[threads]["h5"] = {key: f[key][()].tobytes() for key in ("rates_hz", "active", "times_ms", "thresholds_hz")}
+    assert written["1"] == written["2"]
+
+
+def test_attractors_task_failing_file_step_leaves_no_summary(planted_file, tmp_path, monkeypatch):
+    # a failure on the files' thread is the task's failure, and attractors.json (last) is not written
+    import spikeflow.io.attractors as io_attractors
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(io_attractors, "write_attractors", full_disk)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    with pytest.raises(OSError, match="No space left"):
+        attractors_task.run(planted_file, tmp_path, threshold_method="midpoint")
+    assert not (tmp_path / "attractors.json").exists()
+
+
+def read_attractors_file(path):
+    import h5py
+
+    return h5py.File(path, "r")
+
+
 # ------------------------------------------------------------------------------------------
 # study summary
 

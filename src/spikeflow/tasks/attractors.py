@@ -67,6 +67,7 @@ def run(
     Returns:
         The attractors.json document (undefined numbers as None, as in the file).
     """
+    from spikeflow.analysis.parallel import analysis_threads, map_in_threads
     from spikeflow.io.attractors import write_attractors
     from spikeflow.io.tables import to_json_value, write_csv, write_json
     from spikeflow.models.clustered import attractors as at
@@ -80,14 +81,21 @@ def run(
     result = at.attractors_from_rates(rates, spikes_file=str(spikes_path), **options)
     del rates
     document = to_json_value(result.summary())  # as written: NaN -> None
-    if figures:
+
+    def draw() -> None:
         from spikeflow.models.clustered import attractor_plots as plots  # matplotlib only when drawing
 
         plots.cluster_rates(result, out / OUTPUTS["rates"])
         plots.state_sequence(result, out / OUTPUTS["sequence"], top_states=top_states)
         plots.transition_matrix(result, out / OUTPUTS["transitions"], top_states=top_states)
-    write_csv(out / OUTPUTS["states"], at.state_rows(document), at.STATE_COLUMNS)
-    write_attractors(result, out / OUTPUTS["h5"])
+
+    def store() -> None:
+        write_csv(out / OUTPUTS["states"], at.state_rows(document), at.STATE_COLUMNS)
+        write_attractors(result, out / OUTPUTS["h5"])
+
+    # the figures and the files beside each other: HDF5's write of the rates (most of
+    # attractors.h5) releases the GIL, so it overlaps matplotlib on a second thread
+    map_in_threads(lambda step: step(), [draw, store] if figures else [store], analysis_threads())
     write_json(out / OUTPUTS["json"], document)
     return document
 
