@@ -163,20 +163,33 @@ def probe_env() -> dict[str, str]:
 def nest_build_info() -> dict[str, Any] | None:
     """NEST's ``build_info`` of the NEST importable here, or None if it cannot be imported.
 
-    Asked once per process in a subprocess with a clean environment (:func:`probe_env`), about a
-    second, so that the caller (Snakemake building its DAG, ``spikeflow validate``, a job's
-    own Snakemake under srun) neither loads NEST nor initialises MPI.
+    Asked in a subprocess with a clean environment (:func:`probe_env`), about a second, so that
+    the caller (Snakemake building its DAG, ``spikeflow validate``, a job's own Snakemake under
+    srun) neither loads NEST nor initialises MPI; once per process, and once per NEST build
+    across processes through :mod:`spikeflow.probe_cache` (a few ms on a hit).
     """
-    import importlib.util
+    from spikeflow import probe_cache
+
+    package = probe_cache.nest_package_dir()
+    if package is None:
+        return None
+    key = probe_cache.build_key(package, NEST_BUILD_PROBE)
+    info = probe_cache.load(key)
+    if info is None:
+        info = _probe_nest_build()
+        probe_cache.store(key, info)
+    return info
+
+
+def _probe_nest_build() -> dict[str, Any] | None:
+    """Run :data:`NEST_BUILD_PROBE` in a subprocess; its answer, or None if it fails."""
     import json
     import subprocess
     import sys
 
-    if importlib.util.find_spec("nest") is None:
-        return None
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", NEST_BUILD_PROBE], capture_output=True, text=True, timeout=120, check=False, env=probe_env()
+            [sys.executable, "-P", "-c", NEST_BUILD_PROBE], capture_output=True, text=True, timeout=120, check=False, env=probe_env()
         )
     except (OSError, subprocess.SubprocessError):
         return None
