@@ -705,6 +705,15 @@ def test_task_reads_only_the_analysed_populations(planted_file, tmp_path):
     np.testing.assert_array_equal(loaded.thresholds_hz, whole.thresholds_hz)
 
 
+def test_task_checks_population_names_without_reading_them(planted_file, tmp_path):
+    # membership by name: a lookup reads (and checks) the population, `in` must not
+    moved = tmp_path / "moved.h5"
+    moved.write_bytes(planted_file.read_bytes())
+    data = attractors_task._spikes(moved, "e_clusters")
+    moved.unlink()
+    assert "E2" in data.populations and "I0" not in data.populations and "nope" not in data.populations
+
+
 def test_rate_image_percentile_is_numpys():
     from spikeflow.models.clustered.attractor_plots import _percentile
 

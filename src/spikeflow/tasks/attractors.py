@@ -119,6 +119,10 @@ class _PopulationsOnDemand(Mapping):
             raise KeyError(name)
         return read_spikes(self.path, populations=[name]).populations[name]
 
+    def __contains__(self, name: object) -> bool:
+        # by name (Mapping's default looks the item up: the population would be read and checked)
+        return name in self.names
+
     def __iter__(self):
         return iter(self.names)
 
