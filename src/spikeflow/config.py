@@ -165,6 +165,7 @@ def load_study(config: Mapping[str, Any] | str | Path, base_dir: str | Path | No
         run = resolve_run(cfg, run_id)
         runs.append(Run(run.run_id, run.config, series))
     check_named_keys(runs)
+    check_study_wide_keys(runs)
     return Study(name=base["study"], runs=tuple(runs))
 
 
@@ -190,6 +191,28 @@ def check_named_keys(runs: list[Run]) -> None:
                 f"run {run.run_id}: config key 'analysis.attractors.group_by' names {path!r}, which is not a key "
                 "of the run's config (e.g. params.j_potentiated or simulation.seed)"
             )
+
+
+#: Keys a sweep may not vary: they decide what a study's analysis rules write (one set of files for all runs).
+STUDY_WIDE_KEYS = ("analysis.rates.figures", "analysis.attractors.figures")
+
+
+def check_study_wide_keys(runs: list[Run]) -> None:
+    """Refuse a sweep that gives runs of one study different :data:`STUDY_WIDE_KEYS` values."""
+    for key in STUDY_WIDE_KEYS:
+        values = {repr(_get_path(run.config, key)) for run in runs}
+        if len(values) > 1:
+            raise ConfigError(
+                f"config key {key!r} differs between the runs of the study ({', '.join(sorted(values))}); "
+                "it decides which files every run's analysis writes, so set it once, outside the sweep"
+            )
+
+
+def _get_path(cfg: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = cfg
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
 
 
 def has_path(cfg: Mapping[str, Any], dotted: str) -> bool:

@@ -86,8 +86,9 @@ class Output:
 
 
 #: Per-run analyses of spikes files: kind -> (the task's output names, its directory under the run,
-#: report entries role -> (caption, category); roles without an entry are not in the report).
-PER_RUN_ANALYSES: dict[str, tuple[Mapping[str, str], str, dict[str, tuple[str, str]]]] = {
+#: report entries role -> (caption, category), the task's figures); roles without a report entry
+#: are not in the report, figures are not written when ``analysis.<kind>.figures`` is false.
+PER_RUN_ANALYSES: dict[str, tuple[Mapping[str, str], str, dict[str, tuple[str, str]], tuple[str, ...]]] = {
     "rates": (
         rates_task.OUTPUTS,
         "rates",
@@ -97,6 +98,7 @@ PER_RUN_ANALYSES: dict[str, tuple[Mapping[str, str], str, dict[str, tuple[str, s
             "boxplot": ("../report/rates_box.rst", "Rates"),
             "reference": ("../report/rates_vs_reference.rst", "Rates"),
         },
+        rates_task.FIGURES,
     ),
     "attractors": (
         attractors_task.OUTPUTS,
@@ -107,6 +109,7 @@ PER_RUN_ANALYSES: dict[str, tuple[Mapping[str, str], str, dict[str, tuple[str, s
             "sequence": ("../report/attractors_sequence.rst", "Attractors"),
             "transitions": ("../report/attractors_transitions.rst", "Attractors"),
         },
+        attractors_task.FIGURES,
     ),
 }
 
@@ -243,12 +246,15 @@ class Plan:
         return analysis_flags(self.runs[run_id], kind)
 
     def analysis_outputs(self, kind: str) -> dict[str, Output]:
-        """What the ``kind`` analysis of one run writes (``{run}`` in the paths), by the task's roles."""
-        names, sub, report = PER_RUN_ANALYSES[kind]
+        """What the ``kind`` analysis of one run writes (``{run}`` in the paths), by the task's roles;
+        without the figures when ``analysis.<kind>.figures`` is false (the same for every run)."""
+        names, sub, report, figures = PER_RUN_ANALYSES[kind]
         d = f"{self.results}/{{run}}/{sub}"
+        drawn = self.analysis[kind].get("figures", True)
         return {
             role: Output(f"{d}/{name}", *report[role], "{run}") if role in report else Output(f"{d}/{name}")
             for role, name in names.items()
+            if drawn or name not in figures
         }
 
     def analysis_log(self, kind: str) -> str:

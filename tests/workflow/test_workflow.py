@@ -65,3 +65,16 @@ def test_tiny_study_end_to_end_with_report(workdir):
     run_snakemake("--configfile", "workflow/config/tiny.yaml", "--report", "report.html", cwd=workdir)
     html = (workdir / "report.html").read_text()
     assert "raster.png" in html and "rates_vs_reference.png" in html
+
+
+@pytest.mark.parametrize("batch", [[], ["--config", "batch=auto"]], ids=["per-run", "batched"])
+def test_study_without_per_run_figures(workdir, batch):
+    # analysis.rates.figures: false - the tables and JSON of every run, no PNG, nothing missing
+    text = (REPO / "workflow" / "config" / "tiny.yaml").read_text().replace("study: tiny", "study: nofigs")
+    (workdir / "nofigs.yaml").write_text(text + "analysis:\n  rates:\n    figures: false\n")
+    run_snakemake("--cores", "2", "--configfile", "nofigs.yaml", *batch, cwd=workdir)
+    for run in ("seed1", "seed2"):
+        rates_dir = workdir / "results" / "nofigs" / run / "rates"
+        assert sorted(p.name for p in rates_dir.iterdir()) == ["rates.csv", "rates.json"]
+        assert len(json.loads((rates_dir / "rates.json").read_text())["populations"]) == 8
+    assert "Nothing to be done" in run_snakemake("-n", "--cores", "2", "--configfile", "nofigs.yaml", *batch, cwd=workdir).stdout

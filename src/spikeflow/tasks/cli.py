@@ -41,6 +41,14 @@ def _per_run(p: argparse.ArgumentParser, names: Any) -> None:
     p.add_argument("--log", type=Path, nargs="+", help="a file per spikes file that gets what is printed about its run (besides stdout)")
 
 
+def _figures_option(p: argparse.ArgumentParser) -> None:
+    """``--figures {true,false}`` (default true): what ``analysis.<kind>.figures`` says, as the workflow writes it."""
+    p.add_argument(
+        "--figures", type=_boolean, default=True, metavar="{true,false}",
+        help="draw the run's figures (default true); false writes the tables only",
+    )
+
+
 def _each_run(args: argparse.Namespace, analyse: Callable[[Path, Path], str]) -> int:
     """``analyse(spikes, out_dir)`` for every spikes file and its directory, in order; prints what it returns.
 
@@ -95,6 +103,7 @@ def add_analyze_parser(subparsers: argparse._SubParsersAction) -> argparse.Argum
     r.add_argument("--corr-sample", type=int, help="neurons sampled per population for correlations (default 50)")
     r.add_argument("--silent-below-hz", type=float, help="flag populations slower than this, spikes/s (default 0.1)")
     r.add_argument("--runaway-above-hz", type=float, help="flag populations faster than this, spikes/s (default 50)")
+    _figures_option(r)
     r.set_defaults(func=_cmd_rates)
 
     sc = kinds.add_parser("scaling", help="time per phase, real-time factor, speed-up and efficiency across runs")
@@ -127,6 +136,7 @@ def add_analyze_parser(subparsers: argparse._SubParsersAction) -> argparse.Argum
     a.add_argument("--min-state-ms", type=float, help="drop states shorter than this, ms (default 20)")
     a.add_argument("--threshold-method", choices=["reference", "midpoint"], help="active-cluster threshold (default midpoint)")
     a.add_argument("--min-contrast-hz", type=float, help="midpoint: nothing is active unless active and inactive rates differ by this, spikes/s (default 10)")
+    _figures_option(a)
     a.set_defaults(func=_cmd_attractors)
 
     s = kinds.add_parser("attractor-summary", help="attractor statistics across runs, grouped by a config value")
@@ -199,7 +209,9 @@ def _cmd_rates(args: argparse.Namespace) -> int:
 
     options = _given(args, RATES_OPTIONS)
     limits = _given(args, ("silent_below_hz", "runaway_above_hz"))
-    return _each_run(args, lambda spikes, out_dir: format_table(rates.run(spikes, out_dir, **options), **limits))
+    return _each_run(
+        args, lambda spikes, out_dir: format_table(rates.run(spikes, out_dir, figures=args.figures, **options), **limits)
+    )
 
 
 def _cmd_scaling(args: argparse.Namespace) -> int:
@@ -237,7 +249,9 @@ def _cmd_attractors(args: argparse.Namespace) -> int:
     options.setdefault("threshold_method", "midpoint")
     if options["threshold_method"] == "midpoint":
         options.setdefault("min_contrast_hz", 10.0)
-    return _each_run(args, lambda spikes, out_dir: format_summary(attractors.run(spikes, out_dir, **options)))
+    return _each_run(
+        args, lambda spikes, out_dir: format_summary(attractors.run(spikes, out_dir, figures=args.figures, **options))
+    )
 
 
 def _cmd_attractor_summary(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 
 from spikeflow.tasks import output_dir, outputs
 
-__all__ = ["OUTPUTS", "run"]
+__all__ = ["OUTPUTS", "FIGURES", "run"]
 
 #: What the rates analysis writes into its directory (role -> file name).
 OUTPUTS = outputs(
@@ -23,6 +23,8 @@ OUTPUTS = outputs(
     boxplot="rate_boxplot.png",
     reference="rates_vs_reference.png",
 )
+#: The figures among :data:`OUTPUTS`.
+FIGURES = (OUTPUTS["raster"], OUTPUTS["boxplot"], OUTPUTS["reference"])
 
 
 def run(
