@@ -9,6 +9,7 @@ from spikeflow.config import ConfigError
 from spikeflow.plan import Plan, local_cores
 from spikeflow.preflight import nest_has_mpi
 from spikeflow.resources import analysis_flags, group_by_flags
+from spikeflow.workflow_hooks import cancel_scheduler_timers
 
 try:
     # --config values arrive as strings; `--config run=ID` asks for one run (the default target),
@@ -39,6 +40,16 @@ onstart:
             f"run {mpi_runs[0]} asks for {RUNS[mpi_runs[0]].ranks} MPI ranks, but the NEST installed "
             "here has no MPI; build it with containers/build-nest.sh (or run inside the Apptainer image)"
         )
+
+
+# the workflow has ended: nothing left to schedule, so the process need not wait for the
+# scheduler's last re-evaluation timer (about 1 s; spikeflow.workflow_hooks)
+onsuccess:
+    cancel_scheduler_timers()
+
+
+onerror:
+    cancel_scheduler_timers()
 
 
 wildcard_constraints:
