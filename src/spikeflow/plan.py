@@ -19,7 +19,13 @@ from spikeflow.models import is_builtin
 from spikeflow.overrides import coerce_overrides, selected_runs
 from spikeflow.resources import analysis_flags, study_resources
 from spikeflow.tasks import attractors as attractors_task
+from spikeflow.tasks import meanfield as meanfield_task
+from spikeflow.tasks import meanfield_verdict as verdict_task
+from spikeflow.tasks import memory as memory_task
 from spikeflow.tasks import rates as rates_task
+from spikeflow.tasks import scaling as scaling_task
+from spikeflow.tasks import sequence as sequence_task
+from spikeflow.tasks import validate as validate_task
 
 #: Figures of a training run (written by ``spikeflow run`` with the run's tables), named once.
 from spikeflow.models.training.outputs import FIGURES as TRAINING_FIGURES  # noqa: E402
@@ -393,15 +399,16 @@ class Plan:
         with ``--config run=ID`` only that run's own outputs."""
         runs = self.only_runs
         whole = len(runs) == len(self.runs)
-        out = [f"{self.results}/{run}/rates/rates.json" for run in runs]
+        rates_json = self.analysis_outputs("rates")["json"].path
+        out = [rates_json.replace("{run}", run) for run in runs]
         out += [f"{self.results}/{run}/provenance.txt" for run in runs]
         if whole and self.analysis["scaling"]["enabled"]:
-            out += [f"{self.results}/scaling/{series}/scaling.json" for series in self.series]
+            out += [f"{self.results}/scaling/{series}/{scaling_task.OUTPUTS['json']}" for series in self.series]
         if whole and self.analysis["memory"]["enabled"]:
-            out.append(f"{self.results}/memory/memory.json")
+            out.append(f"{self.results}/memory/{memory_task.OUTPUTS['json']}")
         if whole and self.analysis["validate"]["enabled"]:
             # PD14 and users' models: against a reference ensemble; clustered: against the mean field
-            verdict = "verdict.json" if self.family == "clustered" else "validation.json"
+            verdict = verdict_task.OUTPUTS["json"] if self.family == "clustered" else validate_task.OUTPUTS["json"]
             out.append(f"{self.results}/validation/{verdict}")
         return out + self.family_targets(runs, whole)
 
@@ -411,16 +418,17 @@ class Plan:
         out: list[str] = []
         if self.family == "clustered":
             if self.analysis["attractors"]["enabled"]:
-                out += [f"{r}/{run}/attractors/attractors.json" for run in runs]
+                attractors_json = self.analysis_outputs("attractors")["json"].path
+                out += [attractors_json.replace("{run}", run) for run in runs]
                 if whole and len(self.runs) > 1:
-                    out.append(f"{r}/attractors/summary.json")
+                    out.append(f"{r}/attractors/{attractors_task.SUMMARY_OUTPUTS['json']}")
             if whole and self.analysis["meanfield"]["enabled"]:
-                out += [f"{r}/meanfield/{name}/meanfield.json" for name in self.meanfield_sets]
+                out += [f"{r}/meanfield/{name}/{meanfield_task.OUTPUTS['json']}" for name in self.meanfield_sets]
         elif self.family == "training":
             out += [f"{r}/{run}/epochs.json" for run in runs]
             out += [f"{r}/{run}/figures/{fig}.png" for run in runs for fig in TRAINING_FIGURES]
         elif self.family == "sequence":
-            out += [f"{r}/{run}/sequence/decoding.json" for run in runs]
+            out += [f"{r}/{run}/sequence/{sequence_task.OUTPUTS['json']}" for run in runs]
         return out
 
 
