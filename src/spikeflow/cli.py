@@ -210,7 +210,7 @@ def _one_run_config(path: Path) -> dict:
             f"{path} has a sweep, so it describes several runs; run it with snakemake, "
             "or write one run's config with `spikeflow resolve`"
         )
-    study = load_study(path)  # a relative model file is found beside the config
+    study = load_study(raw, base_dir=Path(path).parent)  # the file read once; a relative model file is found beside it
     return study.runs[0].config
 
 

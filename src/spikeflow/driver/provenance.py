@@ -14,6 +14,7 @@ import platform
 import socket
 import subprocess
 import sys
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping
@@ -35,8 +36,16 @@ def file_digest(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
 
 
 def git_state(where: Path | None = None) -> dict[str, Any]:
-    """The git commit of spikeflow's source tree and whether it has uncommitted changes (if it is a checkout)."""
-    where = where or Path(spikeflow.__file__).resolve().parent
+    """The git commit of spikeflow's source tree and whether it has uncommitted changes (if it is a checkout).
+
+    Asked once per process and tree (two ``git`` calls, about 6 ms): every run of a batch ran the
+    code this process imported, so they share the answer (a copy each).
+    """
+    return dict(_git_state(where or Path(spikeflow.__file__).resolve().parent))
+
+
+@lru_cache(maxsize=None)
+def _git_state(where: Path) -> dict[str, Any]:
     try:
         commit = subprocess.run(
             ["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True
@@ -61,7 +70,9 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+@lru_cache(maxsize=None)
 def _version(dist: str) -> str | None:
+    """The installed version of distribution ``dist`` (once per process), or None."""
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
@@ -98,10 +109,18 @@ def container() -> dict[str, Any] | None:
     image = found.get("APPTAINER_CONTAINER") or found.get("SINGULARITY_CONTAINER")
     if image and Path(image).is_file():
         try:
-            found["sha256"] = file_digest(image)
+            st = os.stat(image)
+            found["sha256"] = _image_digest(str(image), st.st_size, st.st_mtime_ns)
         except OSError as err:
             found["sha256"] = f"unreadable ({err.strerror})"
     return found
+
+
+@lru_cache(maxsize=8)
+def _image_digest(path: str, size: int, mtime_ns: int) -> str:
+    """sha256 of a container image, once per process and version of the file (an image is
+    gigabytes; a batch of runs reads it once, not once a run)."""
+    return file_digest(path)
 
 
 def collect(

@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import platform
 import sys
+from functools import lru_cache
 from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
@@ -249,16 +250,25 @@ def process_rank() -> int:
     return int(nest.Rank()) if nest is not None else 0
 
 
-def _fresh_memory() -> bool:
-    """Free the previous run's network and reset the peak resident set; True if the peak was reset."""
+@lru_cache(maxsize=1)
+def _libc() -> Any:
+    """The C library (looked up once per process), or None."""
     import ctypes
     import ctypes.util
 
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
+def _fresh_memory() -> bool:
+    """Free the previous run's network and reset the peak resident set; True if the peak was reset."""
     import nest
 
     nest.ResetKernel()
     try:  # glibc: give freed heap pages back, so that the next run starts near a fresh process's size
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+        _libc().malloc_trim(0)
     except (OSError, AttributeError):
         pass
     try:  # Linux >= 4.0: "5" resets the peak resident set (VmHWM, which getrusage's ru_maxrss reports)
