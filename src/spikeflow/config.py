@@ -200,7 +200,7 @@ STUDY_WIDE_KEYS = ("analysis.rates.figures", "analysis.attractors.figures")
 def check_study_wide_keys(runs: list[Run]) -> None:
     """Refuse a sweep that gives runs of one study different :data:`STUDY_WIDE_KEYS` values."""
     for key in STUDY_WIDE_KEYS:
-        values = {repr(_get_path(run.config, key)) for run in runs}
+        values = {repr(path_value(run.config, key, None)) for run in runs}
         if len(values) > 1:
             raise ConfigError(
                 f"config key {key!r} differs between the runs of the study ({', '.join(sorted(values))}); "
@@ -208,23 +208,34 @@ def check_study_wide_keys(runs: list[Run]) -> None:
             )
 
 
-def _get_path(cfg: Mapping[str, Any], dotted: str) -> Any:
-    node: Any = cfg
-    for part in dotted.split("."):
-        node = node.get(part) if isinstance(node, Mapping) else None
-    return node
+_ABSENT = object()
 
 
-def has_path(cfg: Mapping[str, Any], dotted: str) -> bool:
-    """Whether the dotted path (a numeric part indexes a list) names a value in ``cfg``."""
+def path_value(cfg: Mapping[str, Any], dotted: str, default: Any = _ABSENT) -> Any:
+    """The value at the dotted path in ``cfg`` (a numeric part indexes a list).
+
+    Raises:
+        KeyError: the path names no value and no ``default`` is given.
+    """
     node: Any = cfg
     for part in dotted.split("."):
         if isinstance(node, Mapping) and part in node:
             node = node[part]
         elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
+        elif default is not _ABSENT:
+            return default
         else:
-            return False
+            raise KeyError(dotted)
+    return node
+
+
+def has_path(cfg: Mapping[str, Any], dotted: str) -> bool:
+    """Whether the dotted path (a numeric part indexes a list) names a value in ``cfg``."""
+    try:
+        path_value(cfg, dotted)
+    except KeyError:
+        return False
     return True
 
 

@@ -37,8 +37,9 @@ DIST_INFO_PREFIX = "nest_simulator-"
 
 def cache_dir() -> Path:
     """``$XDG_CACHE_HOME/spikeflow/nest-build-info`` (default ``~/.cache/spikeflow/nest-build-info``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "spikeflow" / "nest-build-info"
+    from spikeflow.user_cache import user_cache_dir
+
+    return user_cache_dir("nest-build-info")
 
 
 def disabled() -> bool:

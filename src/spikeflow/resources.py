@@ -54,8 +54,9 @@ MEMORY_MODEL_ENV = "SPIKEFLOW_MEMORY_MODEL"
 
 def user_memory_model_path() -> Path:
     """Where ``spikeflow analyze memory --install`` puts a user's model: ``$XDG_CACHE_HOME/spikeflow/memory_model.json``."""
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "spikeflow" / "memory_model.json"
+    from spikeflow.user_cache import user_cache_dir
+
+    return user_cache_dir("memory_model.json")
 
 
 def shipped_memory_model_path() -> Any:

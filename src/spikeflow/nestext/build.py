@@ -116,8 +116,9 @@ def source_hash(include_dir: Path | None = None) -> str:
 
 def cache_root() -> Path:
     """Root of spikeflow's extension-module cache."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "spikeflow" / "nestext"
+    from spikeflow.user_cache import user_cache_dir
+
+    return user_cache_dir("nestext")
 
 
 def module_dir() -> Path:
