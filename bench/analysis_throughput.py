@@ -111,6 +111,9 @@ def main() -> None:
     parser.add_argument("--before-src", type=Path, help="also time this earlier spikeflow source tree (its src/ directory)")
     parser.add_argument("--analysis", choices=("rates", "attractors"), default="rates",
                         help="the spikeflow analysis to time (attractors: a clustered file, bench/synthetic_clustered.py)")
+    parser.add_argument("--tolerance", type=float, default=0.0,
+                        help="attractors: floating-point numbers of before and after may differ by this fraction "
+                        "(check_attractors_identical.py --tolerance; default 0: equal)")
     parser.add_argument("--floor", metavar="FILE", help=argparse.SUPPRESS)
     parser.add_argument("--elephant-run", nargs=2, metavar=("FILE", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -144,10 +147,12 @@ def main() -> None:
         if befores:
             if args.analysis == "rates":
                 from check_rates_identical import compare
+
+                problems = compare(Path(out) / "b0", Path(out) / "r0")
             else:
                 from check_attractors_identical import compare
 
-            problems = compare(Path(out) / "b0", Path(out) / "r0")
+                problems = compare(Path(out) / "b0", Path(out) / "r0", args.tolerance)
             print("before and after: " + ("the same numbers" if not problems else "DIFFER: " + "; ".join(problems[:5])))
     med = lambda xs, k: statistics.median(x[k] for x in xs)
     print(f"file {args.spikes}: {size_mib:.0f} MiB, {n_spikes:,} spikes, {n_nodes:,} neurons, spike data {data_mib:.0f} MiB")

@@ -7,11 +7,13 @@ do not depend on the number of threads.
 
 from __future__ import annotations
 
+import importlib
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import ModuleType
 from typing import Callable, Iterable, TypeVar
 
-__all__ = ["analysis_threads", "map_in_threads"]
+__all__ = ["analysis_threads", "map_in_threads", "import_beside"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -41,3 +43,21 @@ def map_in_threads(fn: Callable[[T], R], items: Iterable[T], threads: int) -> li
         return [fn(x) for x in items]
     with ThreadPoolExecutor(max_workers=min(threads, len(items))) as pool:
         return list(pool.map(fn, items))
+
+
+def import_beside(module: str, threads: int) -> Callable[[], ModuleType]:
+    """Start importing ``module`` on a thread of its own, when ``threads`` > 1.
+
+    For a slow import needed later (matplotlib for the figures: about 0.3 s) that can run
+    while the process's threads do numpy work, which releases the GIL.
+
+    Returns:
+        A function that gives the module, waiting for the import (with 1 thread: importing
+        it then); an error of the import is raised there.
+    """
+    if threads <= 1:
+        return lambda: importlib.import_module(module)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import")
+    future: Future[ModuleType] = pool.submit(importlib.import_module, module)
+    pool.shutdown(wait=False)  # the thread ends with the import
+    return future.result

@@ -67,35 +67,46 @@ def run(
     Returns:
         The attractors.json document (undefined numbers as None, as in the file).
     """
-    from spikeflow.analysis.parallel import analysis_threads, map_in_threads
-    from spikeflow.io.attractors import write_attractors
+    from concurrent.futures import ThreadPoolExecutor
+
+    from spikeflow.analysis.parallel import analysis_threads, import_beside, map_in_threads
+    from spikeflow.io.attractors import attractors_writer
     from spikeflow.io.tables import to_json_value, write_csv, write_json
     from spikeflow.models.clustered import attractors as at
 
     at.check_options(**options)  # before anything is read or written
     rate_options = {key: options.pop(key) for key in at.RATE_OPTIONS if key in options}
     out = output_dir(out_dir)
+    threads = analysis_threads()
+    # matplotlib is imported while the rates are made (numpy work, which releases the GIL)
+    plots = import_beside("spikeflow.models.clustered.attractor_plots", threads) if figures else None
     data = _spikes(spikes_path, rate_options.get("populations", "e_clusters"))
     rates = at.cluster_rates(data, **rate_options)
     del data  # binned: the spikes' memory is free for the rest (the thresholds' temporaries)
-    result = at.attractors_from_rates(rates, spikes_file=str(spikes_path), **options)
-    del rates
-    document = to_json_value(result.summary())  # as written: NaN -> None
+    # attractors.h5 appears when the block ends without an error (the pool's thread joined first)
+    with attractors_writer(out / OUTPUTS["h5"]) as h5, ThreadPoolExecutor(max_workers=1) as writer:
+        # the rates (most of attractors.h5) are written beside the thresholds and states,
+        # the rest of the file beside the figures: HDF5's write releases the GIL
+        rates_written = writer.submit(h5.rates, rates) if threads > 1 else None
+        result = at.attractors_from_rates(rates, spikes_file=str(spikes_path), **options)
+        del rates
+        document = to_json_value(result.summary())  # as written: NaN -> None
 
-    def draw() -> None:
-        from spikeflow.models.clustered import attractor_plots as plots  # matplotlib only when drawing
+        def draw() -> None:
+            module = plots()
+            module.cluster_rates(result, out / OUTPUTS["rates"])
+            module.state_sequence(result, out / OUTPUTS["sequence"], top_states=top_states)
+            module.transition_matrix(result, out / OUTPUTS["transitions"], top_states=top_states)
 
-        plots.cluster_rates(result, out / OUTPUTS["rates"])
-        plots.state_sequence(result, out / OUTPUTS["sequence"], top_states=top_states)
-        plots.transition_matrix(result, out / OUTPUTS["transitions"], top_states=top_states)
+        def store() -> None:
+            write_csv(out / OUTPUTS["states"], at.state_rows(document), at.STATE_COLUMNS)
+            if rates_written is None:
+                h5.rates(result)
+            else:
+                rates_written.result()
+            h5.analysis(result)
 
-    def store() -> None:
-        write_csv(out / OUTPUTS["states"], at.state_rows(document), at.STATE_COLUMNS)
-        write_attractors(result, out / OUTPUTS["h5"])
-
-    # the figures and the files beside each other: HDF5's write of the rates (most of
-    # attractors.h5) releases the GIL, so it overlaps matplotlib on a second thread
-    map_in_threads(lambda step: step(), [draw, store] if figures else [store], analysis_threads())
+        map_in_threads(lambda step: step(), [draw, store] if figures else [store], threads)
     write_json(out / OUTPUTS["json"], document)
     return document
 

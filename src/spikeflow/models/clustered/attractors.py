@@ -7,9 +7,11 @@ VectorialNeuroModulators), step by step:
 1. **Rates** (:func:`population_rates`): per population, the spike count in bins of
    ``bin_ms`` (bins start at the window start; an incomplete last bin is dropped, the
    convention of :mod:`spikeflow.analysis.spiketrains`) divided by ``bin_ms * size``, in
-   Hz, smoothed with a Gaussian of SD ``smoothing_ms`` (``scipy.ndimage.gaussian_filter1d``,
-   sigma ``smoothing_ms / bin_ms`` bins, edges mirrored (``mode="reflect"``), truncated at
-   4 SD; ``smoothing_ms = 0``: no smoothing).
+   Hz, smoothed with a Gaussian of SD ``smoothing_ms`` (the kernel and edges of
+   ``scipy.ndimage.gaussian_filter1d``: sigma ``smoothing_ms / bin_ms`` bins, edges mirrored
+   (``mode="reflect"``), truncated at 4 SD; computed by FFT,
+   :class:`spikeflow.analysis.smoothing.GaussianSmoother`, equal to scipy's direct sum within
+   1e-12 of the largest rate; ``smoothing_ms = 0``: no smoothing).
 2. **Activity** (:func:`active_clusters`), method ``"reference"`` (the default), exactly:
 
    * ``theta_i`` = time mean of the rate of population ``i``; ``active = rate > theta``
@@ -73,11 +75,11 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from spikeflow.analysis import spiketrains as st
 from spikeflow.analysis.parallel import analysis_threads, map_in_threads
 from spikeflow.analysis.rates import analysis_window
+from spikeflow.analysis.smoothing import GaussianSmoother
 from spikeflow.io.spikes import SpikeData
 from spikeflow.io.tables import format_cell, to_json_value
 
@@ -246,16 +248,23 @@ def _binned_rates(
     nb = st.n_bins(t_start, t_stop, bin_ms)
     if nb < 1:
         raise ValueError(f"bin_ms {bin_ms} is longer than the analysis window ({t_start}, {t_stop}] ms")
+    reach = int(4.0 * smoothing_ms / bin_ms + 0.5)  # bins to each side (scipy's radius at 4 SD)
+    if reach > 4 * nb:  # the smoothing would average mirrored copies of the window; bounds the kernel's memory
+        raise ValueError(
+            f"smoothing_ms {smoothing_ms:g} is too long for the analysis window of {nb * bin_ms:g} ms "
+            f"(the kernel reaches {reach * bin_ms:g} ms to each side, more than 4 windows)"
+        )
     # One population at a time: its raw rates in a one-row buffer, smoothed straight into
     # its row of the result (the same numbers as filtering the whole matrix along axis 1,
     # without a second matrix of raw rates). The rows are split among the process's threads
-    # (scipy's filter and numpy's binning release the GIL), each with its own buffer; a
+    # (numpy's FFT and binning release the GIL), each with its own buffer and smoother; a
     # row's numbers do not depend on which thread made it.
     rates = np.empty((len(names), nb), dtype=np.float64)
     sizes = np.zeros(len(names), dtype=np.int64)
 
     def fill(rows: range) -> None:
         raw = np.empty(nb, dtype=np.float64) if smoothing_ms > 0 else None
+        smooth = GaussianSmoother(nb, sigma=smoothing_ms / bin_ms, truncate=4.0) if raw is not None else None
         for row in rows:
             name = names[row]
             pop = data.populations[name]
@@ -268,7 +277,7 @@ def _binned_rates(
             target = raw if raw is not None else rates[row]
             np.divide(counts, n_nodes * bin_ms / 1000.0, out=target)
             if raw is not None:
-                gaussian_filter1d(raw, sigma=smoothing_ms / bin_ms, mode="reflect", truncate=4.0, output=rates[row])
+                smooth(raw, out=rates[row])
 
     parts = max(1, min(analysis_threads() if threads is None else int(threads), len(names)))
     map_in_threads(fill, [range(k * len(names) // parts, (k + 1) * len(names) // parts) for k in range(parts)], parts)
@@ -635,10 +644,11 @@ def _state_mean_rates(
 ) -> np.ndarray:
     """Mean rate of every population over the bins of each state's segments.
 
-    The sum over a segment is the difference of the running sum (``np.cumsum`` along time)
-    at its ends; the segments' sums are added per state in time order. Computed one
-    population at a time, so the running sums need one row, not a second (n_pop, n_bins)
-    matrix.
+    Each segment's sum is numpy's ``np.add.reduceat`` over its own bins (a sum of the
+    segment alone, so its rounding is that of its own length, not of the run's: a
+    difference of a running sum over the whole run, as before, lost up to about 1e-11 of a
+    short segment's mean); the segments' sums are added per state in time order. One
+    population at a time, without a second (n_pop, n_bins) matrix.
 
     Args:
         rates: float64 (n_pop, n_bins), Hz.
@@ -653,14 +663,16 @@ def _state_mean_rates(
     n_pop, nb = rates.shape
     if not n_states:
         return np.zeros((0, n_pop))
-    running = np.empty(nb)
+    # reduceat sums rates[edges[i]:edges[i + 1]]: the even pieces are the segments (the odd
+    # ones, the gaps between them, are dropped); a last segment that ends with the run needs
+    # no end index (the last piece reaches the end)
+    edges = np.empty(2 * starts.size, dtype=np.int64)
+    edges[0::2], edges[1::2] = starts, stops
+    if edges.size and edges[-1] >= nb:
+        edges = edges[:-1]
     diffs = np.empty((starts.size, n_pop))
-    at_start = starts > 0
     for row in range(n_pop):
-        np.cumsum(rates[row], out=running)
-        before = np.zeros(starts.size)
-        before[at_start] = running[starts[at_start] - 1]  # the running sum before the segment (0 at bin 0)
-        diffs[:, row] = running[stops - 1] - before
+        diffs[:, row] = np.add.reduceat(rates[row], edges)[0::2] if edges.size else 0.0
     sums = np.zeros((n_states, n_pop))
     np.add.at(sums, state, diffs)  # in time order, as segment by segment
     n = np.zeros(n_states)
