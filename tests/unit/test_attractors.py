@@ -624,34 +624,35 @@ def _bimodal_rates(seed, n_pop=7, n_bins=60_001):
     return np.abs(levels + 2.0 * rng.standard_normal((n_pop, n_bins)))
 
 
+@pytest.mark.parametrize("block", [999, 1 << 15])
 @pytest.mark.parametrize("method, min_contrast", [("reference", 0.0), ("midpoint", 0.0), ("midpoint", 10.0), ("midpoint", 1e6)])
-def test_thresholds_equal_the_plain_rules_bit_for_bit(monkeypatch, method, min_contrast):
-    # small parts and blocks, so that the streamed sums split as numpy's pairwise sums do, many times
-    monkeypatch.setattr(at, "_SUM_CHUNK", 200)
-    monkeypatch.setattr(at, "_MASK_BLOCK", 9_999)
+def test_thresholds_equal_the_plain_rules(monkeypatch, method, min_contrast, block):
+    # blocks that do not divide the rows: the streamed sums cross the rows' ends
+    monkeypatch.setattr(at, "_SPLIT_BLOCK", block)
     for seed in range(3):
         rates = _bimodal_rates(seed)
         tol = at.DEFAULT_TOL_HZ[method]
         active, theta = at.active_clusters(rates, method=method, min_contrast_hz=min_contrast, return_thresholds=True)
         expected_active, expected_theta = _old_active_clusters(rates, method, tol, min_contrast_hz=min_contrast)
-        np.testing.assert_array_equal(theta, expected_theta)  # exactly, not approximately
+        np.testing.assert_allclose(theta, expected_theta, rtol=1e-14, atol=0)  # numpy's means, summed in another order
         np.testing.assert_array_equal(active, expected_active)
     assert not active.any() if min_contrast == 1e6 else active.any()
 
 
-@pytest.mark.parametrize("chunk, block", [(128, 1), (128, 1000), (1000, 7), (1 << 16, 1 << 21)])
-def test_masked_means_equal_numpys_means_of_the_selections(monkeypatch, chunk, block):
-    monkeypatch.setattr(at, "_SUM_CHUNK", chunk)
-    monkeypatch.setattr(at, "_MASK_BLOCK", block)
-    rng = np.random.default_rng(chunk + block)
+@pytest.mark.parametrize("block", [7, 1_000, 1 << 15])
+def test_split_sums_are_the_exact_sums_above_and_below_each_rows_threshold(monkeypatch, block):
+    monkeypatch.setattr(at, "_SPLIT_BLOCK", block)
+    rng = np.random.default_rng(block)
     for n in (1, 9, 130, 5_000, 70_001):
         values = rng.random((3, n)) ** 4 * 1e3  # widely spread magnitudes: the summation order shows
-        mask = values > np.quantile(values, rng.uniform(0.05, 0.95))
-        inside, outside = at._masked_means(values, mask)
-        assert inside == (float(values[mask].mean()) if mask.any() else inside)
-        assert outside == (float(values[~mask].mean()) if (~mask).any() else outside)
-    empty = at._masked_means(np.ones((2, 3)), np.zeros((2, 3), dtype=bool))
-    assert math.isnan(empty[0]) and empty[1] == 1.0
+        thresholds = np.quantile(values, rng.uniform(0.05, 0.95, size=3), axis=1).diagonal().copy()
+        above = values > thresholds[:, None]
+        sum_above, n_above, sum_other, n_other = at._split_sums(values, thresholds)
+        assert (n_above, n_other) == (int(above.sum()), int((~above).sum()))
+        assert sum_above == pytest.approx(math.fsum(values[above]), rel=1e-15, abs=0)
+        assert sum_other == pytest.approx(math.fsum(values[~above]), rel=1e-15, abs=0)
+    none_above = at._split_sums(np.ones((2, 3)), np.full(2, 5.0))
+    assert none_above == (0.0, 0, 6.0, 6)
 
 
 def test_rates_equal_scipys_gaussian_filter_and_the_state_means_the_matrix_formulas(planted_data):

@@ -13,10 +13,12 @@ from typing import Any
 
 from spikeflow.io.atomic import atomic_path
 
-__all__ = ["DPI", "pyplot", "save_figure"]
+__all__ = ["DPI", "pyplot", "save_figure", "text_width", "fixed_layout"]
 
 #: Resolution of the saved PNG files, dots per inch.
 DPI = 150
+#: Width of a character of label text in ems, a generous average for DejaVu Sans (about 0.55-0.6).
+CHAR_EM = 0.62
 
 
 def pyplot() -> Any:
@@ -31,6 +33,43 @@ def pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def text_width(labels: Any, fontsize: Any = "medium") -> float:
+    """Estimated width in inches of the longest of ``labels`` (from its length, not by drawing it).
+
+    Args:
+        labels: strings (or anything with ``str``); an empty sequence is 0 wide.
+        fontsize: points, or a matplotlib size name ("small", "medium", ...).
+    """
+    from matplotlib.font_manager import FontProperties
+
+    points = FontProperties(size=fontsize).get_size_in_points()
+    longest = max((len(str(label)) for label in labels), default=0)
+    return longest * CHAR_EM * points / 72.0
+
+
+def fixed_layout(fig: Any, left: float, right: float, bottom: float, top: float, hspace: float = 0.0) -> None:
+    """Place a figure's grid of subplots with margins given in inches.
+
+    A fixed layout in place of matplotlib's constrained layout, whose extra drawing pass
+    (to measure every text) is about 40 % of the time of a figure; the margins are made
+    from :func:`text_width` of the labels that need room.
+
+    Args:
+        fig: the figure.
+        left, right, bottom, top: margins in inches (the space outside the subplots).
+        hspace: vertical gap between rows of subplots, in inches.
+    """
+    width, height = fig.get_size_inches()
+    left, right = min(left, 0.45 * width), min(right, 0.45 * width)
+    bottom, top = min(bottom, 0.45 * height), min(top, 0.45 * height)
+    rows = fig.axes[0].get_gridspec().get_geometry()[0] if fig.axes else 1
+    inner = max(height - bottom - top - hspace * (rows - 1), 0.1)
+    fig.subplots_adjust(
+        left=left / width, right=1.0 - right / width, bottom=bottom / height, top=1.0 - top / height,
+        hspace=hspace * rows / inner,
+    )
 
 
 def save_figure(fig: Any, path: str | os.PathLike) -> Path:

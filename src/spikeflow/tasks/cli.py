@@ -58,10 +58,13 @@ def _each_run(args: argparse.Namespace, analyse: Callable[[Path, Path], str]) ->
     Raises:
         ValueError: when the numbers of spikes files, ``--out-dir`` and ``--log`` values differ.
     """
+    from spikeflow.analysis.allocator import retain_freed_memory
+
     n = len(args.spikes)
     for name, given in (("--out-dir", args.out_dir), ("--log", args.log)):
         if given is not None and len(given) != n:
             raise ValueError(f"{n} spikes file(s) but {len(given)} {name} value(s); give one per spikes file")
+    retain_freed_memory()  # the populations' arrays, read one after another, reuse each other's memory
     for i, (spikes, out_dir) in enumerate(zip(args.spikes, args.out_dir)):
         log = args.log[i] if args.log else None
         try:
