@@ -80,3 +80,27 @@ def test_fixed_layout_places_the_margins_in_inches():
     assert bottom.y0 * 5 == pytest.approx(0.6) and (1 - top.y1) * 5 == pytest.approx(0.4)
     assert (top.y0 - bottom.y1) * 5 == pytest.approx(0.2)
     pyplot().close(fig)
+
+
+def test_the_state_strip_colours_each_pixel_column_by_the_segment_at_its_middle(monkeypatch, tmp_path):
+    from matplotlib.colors import to_rgba
+
+    drawn = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: drawn.append(fig) or path)
+    result = _result([f"E{i}" for i in range(6)], n_bins=30_000, seed=4)
+    plots.cluster_rates(result, tmp_path / "f.png", top_states=3)
+    (fig,) = drawn
+    image = fig.axes[1].get_images()[0].get_array()
+    seq = result.sequence
+    columns = image.shape[1]
+    assert image.shape[0] == 1 and 100 < columns <= seq.n_bins
+    ranked = [int(s) for s in plots._ranked_states(result, 3)]
+    palette = dict(zip(ranked, plots._state_colors(len(ranked))))
+    for column in range(0, columns, 7):
+        middle = (column + 0.5) * seq.n_bins / columns
+        (segment,) = [k for k, (a, b) in enumerate(zip(seq.seg_start, seq.seg_stop)) if a <= middle < b]
+        state = int(seq.seg_state[segment])
+        colour = plots.DROPPED_COLOR if state < 0 else palette.get(state, plots.OTHER_COLOR)
+        assert np.allclose(image[0, column] / 255.0, to_rgba(colour), atol=0.5 / 255), f"column {column}"
+    assert len({tuple(c) for c in image[0]}) >= 4  # the ranked states, other and dropped time all show
+    pyplot().close(fig)

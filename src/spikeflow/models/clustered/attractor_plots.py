@@ -18,10 +18,10 @@ from typing import Any, Mapping
 
 import numpy as np
 from matplotlib.collections import PolyCollection
-from matplotlib.colors import ListedColormap
+from matplotlib.colors import ListedColormap, to_rgba
 from matplotlib.ticker import MaxNLocator
 
-from spikeflow.plots.common import fixed_layout, pyplot, save_figure, text_width
+from spikeflow.plots.common import DPI, fixed_layout, pyplot, save_figure, text_width
 
 plt = pyplot()  # matplotlib.pyplot on the Agg backend
 
@@ -118,11 +118,47 @@ def _percentile(values: np.ndarray, q: float) -> float:
     return float(b - diff * (1 - gamma)) if gamma >= 0.5 else float(a + diff * gamma)
 
 
+def _pixel_columns(ax: Any, n_bins: int) -> int:
+    """Image columns for a time axis: one per pixel of the axes' width (at most one per bin)."""
+    width_in = ax.get_position().width * ax.figure.get_size_inches()[0]
+    return max(1, min(int(n_bins), math.ceil(width_in * DPI)))
+
+
+def _rgba8(colors: Any) -> np.ndarray:
+    """Colours as uint8 RGBA rows, shape (n, 4) (an image of them draws faster than of floats)."""
+    return np.round(np.array([to_rgba(c) for c in colors], dtype=np.float64).reshape(-1, 4) * 255).astype(np.uint8)
+
+
+def _segment_strip(ax: Any, result: Any, colors: Mapping[int, Any]) -> None:
+    """Segments as a strip of colour (colour per state), dropped ones light grey.
+
+    An image with one column per pixel, each coloured by the segment at its middle (not a
+    rectangle per segment: a long run has ten thousand, most narrower than a pixel).
+    """
+    seq = result.sequence
+    n_bins = int(seq.n_bins)
+    columns = _pixel_columns(ax, n_bins)
+    state = np.asarray(seq.seg_state)
+    keys = sorted(colors)
+    color_of = np.full(state.size, len(keys), dtype=np.int64)  # index into the table: len(keys) = other
+    for i, s in enumerate(keys):
+        color_of[state == s] = i
+    color_of[state < 0] = len(keys) + 1  # dropped
+    table = _rgba8([*(colors[s] for s in keys), OTHER_COLOR, DROPPED_COLOR])
+    middle = ((np.arange(columns) + 0.5) * n_bins / columns).astype(np.int64)
+    segment = np.searchsorted(np.asarray(seq.seg_start), middle, side="right") - 1
+    image = table[color_of[np.clip(segment, 0, max(state.size - 1, 0))]][None, :, :] if state.size else np.full((1, 1, 4), 255, dtype=np.uint8)
+    t0 = seq.t_start_ms
+    ax.imshow(image, aspect="auto", interpolation="nearest", extent=(t0, t0 + n_bins * seq.bin_ms, 0.0, 1.0))
+    ax.set_ylim(0.0, 1.0)
+
+
 def _bars(ax: Any, x0: np.ndarray, widths: np.ndarray, y0: float, height: float, color: Any) -> None:
     """Rectangles ``[x0, x0 + width] x [y0, y0 + height]`` as one collection.
 
     What ``ax.broken_barh`` draws (the same vertices, in the same order), built with numpy
-    instead of one Python step per rectangle: a long run has thousands of segments.
+    instead of one Python step per rectangle: a long run has thousands of segments. (An
+    image of the rows, one column per pixel, draws no faster: the cost is the axes' area.)
     """
     x0 = np.asarray(x0, dtype=np.float64)
     x1 = x0 + np.asarray(widths, dtype=np.float64)
@@ -132,25 +168,6 @@ def _bars(ax: Any, x0: np.ndarray, widths: np.ndarray, y0: float, height: float,
     verts[:, 0, 1] = verts[:, 3, 1] = y0
     verts[:, 1, 1] = verts[:, 2, 1] = y0 + height
     ax.add_collection(PolyCollection(verts, facecolors=color, linewidth=0))
-
-
-def _segment_strip(ax: Any, result: Any, colors: Mapping[int, Any]) -> None:
-    """Kept segments as coloured blocks (colour per state), dropped ones grey."""
-    seq = result.sequence
-    t0, width = seq.t_start_ms, seq.bin_ms
-    state = np.asarray(seq.seg_state)
-    color_of = np.full(state.size, -2, dtype=np.int64)  # -2: other, -1: dropped, k: ranked state k
-    for s, _ in colors.items():
-        color_of[state == s] = s
-    color_of[state < 0] = -1
-    starts = t0 + np.asarray(seq.seg_start) * width
-    widths = (np.asarray(seq.seg_stop) - np.asarray(seq.seg_start)) * width
-    # one collection per colour (not one patch per segment): a long run has thousands of segments
-    for key in np.unique(color_of):
-        pick = color_of == key
-        color = DROPPED_COLOR if key == -1 else (OTHER_COLOR if key == -2 else colors[int(key)])
-        _bars(ax, starts[pick], widths[pick], 0.0, 1.0, color)
-    ax.set_ylim(0.0, 1.0)
 
 
 def cluster_rates(result: Any, path: str | os.PathLike, top_states: int = 20) -> Path:
@@ -227,16 +244,16 @@ def state_sequence(result: Any, path: str | os.PathLike, top_states: int = 20) -
         gridspec_kw={"height_ratios": [max(n_rows, 3), 2]},
     )
     t0, t1 = seq.t_start_ms, seq.t_start_ms + seq.analysed_ms
-    starts, ends = np.asarray(seq.starts_ms), np.asarray(seq.ends_ms)
     rows = np.array([row_of.get(int(state), len(ranked)) for state in seq.sequence], dtype=np.int64)
-    for row in np.unique(rows):  # one collection per row, not one per segment
-        pick = rows == row
-        color = palette[row] if row < len(ranked) else OTHER_COLOR
-        _bars(ax, starts[pick], ends[pick] - starts[pick], row - 0.4, 0.8, color)
     names = [labels[s] for s in ranked] + (["other"] if n_rows > len(ranked) else [])
     names = [n if len(n) <= 30 else n[:27] + "..." for n in names]
     fontsize = "small" if n_rows > 12 else "medium"
     fixed_layout(fig, left=max(0.6 + text_width(names, fontsize), 0.85), right=0.3, bottom=0.6, top=0.4, hspace=0.15)
+    starts, ends = np.asarray(seq.starts_ms), np.asarray(seq.ends_ms)
+    for row in np.unique(rows):  # one collection per row, not one per segment
+        pick = rows == row
+        color = palette[row] if row < len(ranked) else OTHER_COLOR
+        _bars(ax, starts[pick], ends[pick] - starts[pick], row - 0.4, 0.8, color)
     ax.set_yticks(np.arange(n_rows), names, fontsize=fontsize)
     ax.set_ylim(max(n_rows, 1) - 0.5, -0.5)
     ax.set_ylabel("state (active populations)")
