@@ -7,16 +7,15 @@ do not depend on the number of threads.
 
 from __future__ import annotations
 
-import importlib
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
-from types import ModuleType
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Callable, Iterable, TypeVar
 
-__all__ = ["analysis_threads", "map_in_threads", "import_beside"]
+__all__ = ["analysis_threads", "map_in_threads", "load_then_work"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+L = TypeVar("L")
 
 
 def analysis_threads(environ: dict[str, str] | None = None) -> int:
@@ -45,19 +44,31 @@ def map_in_threads(fn: Callable[[T], R], items: Iterable[T], threads: int) -> li
         return list(pool.map(fn, items))
 
 
-def import_beside(module: str, threads: int) -> Callable[[], ModuleType]:
-    """Start importing ``module`` on a thread of its own, when ``threads`` > 1.
+def load_then_work(load: Callable[[T], L], work: Callable[[T, L], R], items: Iterable[T], threads: int) -> list[R]:
+    """``[work(x, load(x)) for x in items]``, in order: every ``load`` on this thread, one after
+    another, the ``work`` on up to ``threads`` other threads.
 
-    For a slow import needed later (matplotlib for the figures: about 0.3 s) that can run
-    while the process's threads do numpy work, which releases the GIL.
-
-    Returns:
-        A function that gives the module, waiting for the import (with 1 thread: importing
-        it then); an error of the import is raised there.
+    For loads that cannot overlap each other but can overlap the work: HDF5 reads one dataset
+    at a time even when several threads ask (h5py's lock), so populations read on every
+    thread wait for each other, while their binning (numpy, which releases the GIL) could run.
+    The next item is loaded while ``threads`` are worked on, and no more: at most
+    ``threads + 1`` loaded items are held at once. An error of a load or of a work is raised
+    here (after the work already started has ended).
     """
-    if threads <= 1:
-        return lambda: importlib.import_module(module)
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import")
-    future: Future[ModuleType] = pool.submit(importlib.import_module, module)
-    pool.shutdown(wait=False)  # the thread ends with the import
-    return future.result
+    items = list(items)
+    if threads <= 1 or len(items) <= 1:
+        return [work(x, load(x)) for x in items]
+    futures: list[Future[R]] = []
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        running: set[Future[R]] = set()
+        for x in items:
+            while len(running) > threads:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    future.result()  # a failed work stops the loads
+            loaded = load(x)
+            future = pool.submit(work, x, loaded)
+            del loaded  # held by the work only
+            futures.append(future)
+            running.add(future)
+    return [future.result() for future in futures]

@@ -69,7 +69,7 @@ def run(
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from spikeflow.analysis.parallel import analysis_threads, import_beside, map_in_threads
+    from spikeflow.analysis.parallel import analysis_threads, map_in_threads
     from spikeflow.io.attractors import attractors_writer
     from spikeflow.io.tables import to_json_value, write_csv, write_json
     from spikeflow.models.clustered import attractors as at
@@ -78,8 +78,6 @@ def run(
     rate_options = {key: options.pop(key) for key in at.RATE_OPTIONS if key in options}
     out = output_dir(out_dir)
     threads = analysis_threads()
-    # matplotlib is imported while the rates are made (numpy work, which releases the GIL)
-    plots = import_beside("spikeflow.models.clustered.attractor_plots", threads) if figures else None
     data = _spikes(spikes_path, rate_options.get("populations", "e_clusters"))
     rates = at.cluster_rates(data, **rate_options)
     del data  # binned: the spikes' memory is free for the rest (the thresholds' temporaries)
@@ -93,10 +91,13 @@ def run(
         document = to_json_value(result.summary())  # as written: NaN -> None
 
         def draw() -> None:
-            module = plots()
-            module.cluster_rates(result, out / OUTPUTS["rates"])
-            module.state_sequence(result, out / OUTPUTS["sequence"], top_states=top_states)
-            module.transition_matrix(result, out / OUTPUTS["transitions"], top_states=top_states)
+            # matplotlib imported only when drawing (importing it beside the rates, on a
+            # thread of its own, measured no faster: the import holds the GIL the rates need)
+            from spikeflow.models.clustered import attractor_plots as plots
+
+            plots.cluster_rates(result, out / OUTPUTS["rates"])
+            plots.state_sequence(result, out / OUTPUTS["sequence"], top_states=top_states)
+            plots.transition_matrix(result, out / OUTPUTS["transitions"], top_states=top_states)
 
         def store() -> None:
             write_csv(out / OUTPUTS["states"], at.state_rows(document), at.STATE_COLUMNS)

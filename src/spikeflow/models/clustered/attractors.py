@@ -71,13 +71,14 @@ import inspect
 import json
 import math
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from spikeflow.analysis import spiketrains as st
-from spikeflow.analysis.parallel import analysis_threads, map_in_threads
+from spikeflow.analysis.parallel import analysis_threads, load_then_work
 from spikeflow.analysis.rates import analysis_window
 from spikeflow.analysis.smoothing import GaussianSmoother
 from spikeflow.io.spikes import SpikeData
@@ -239,9 +240,9 @@ def _binned_rates(
     ``threads``: populations binned and smoothed at once (default
     :func:`spikeflow.analysis.parallel.analysis_threads`); the numbers do not depend on it.
 
-    Each population of ``data.populations`` is looked up once and let go after binning, so
-    a mapping that reads a population when it is looked up (the attractors task's) holds one
-    population's spikes per thread at a time.
+    Each population of ``data.populations`` is looked up once, on this thread, and let go
+    after binning, so a mapping that reads a population when it is looked up (the attractors
+    task's) holds the spikes of ``threads + 1`` populations at most.
     """
     bin_ms = _positive("bin_ms", bin_ms)
     smoothing_ms = _positive("smoothing_ms", smoothing_ms, allow_zero=True)
@@ -256,31 +257,35 @@ def _binned_rates(
         )
     # One population at a time: its raw rates in a one-row buffer, smoothed straight into
     # its row of the result (the same numbers as filtering the whole matrix along axis 1,
-    # without a second matrix of raw rates). The rows are split among the process's threads
-    # (numpy's FFT and binning release the GIL), each with its own buffer and smoother; a
-    # row's numbers do not depend on which thread made it.
+    # without a second matrix of raw rates). The populations are looked up (read, for the
+    # attractors task's file) on this thread, one after another, and binned and smoothed on
+    # the process's threads (numpy's FFT and binning release the GIL), each with its own
+    # buffer and smoother; a row's numbers do not depend on which thread made it.
     rates = np.empty((len(names), nb), dtype=np.float64)
     sizes = np.zeros(len(names), dtype=np.int64)
+    buffers = threading.local()
 
-    def fill(rows: range) -> None:
-        raw = np.empty(nb, dtype=np.float64) if smoothing_ms > 0 else None
-        smooth = GaussianSmoother(nb, sigma=smoothing_ms / bin_ms, truncate=4.0) if raw is not None else None
-        for row in rows:
-            name = names[row]
-            pop = data.populations[name]
-            n_nodes = pop.n_nodes
-            if n_nodes < 1:
-                raise ValueError(f"population {name!r} has no neurons")
-            sizes[row] = n_nodes
-            counts = st.spike_count_histogram(pop.times, t_start, t_stop, bin_ms)
-            del pop
-            target = raw if raw is not None else rates[row]
-            np.divide(counts, n_nodes * bin_ms / 1000.0, out=target)
-            if raw is not None:
-                smooth(raw, out=rates[row])
+    def load(row: int) -> Any:
+        pop = data.populations[names[row]]
+        if pop.n_nodes < 1:
+            raise ValueError(f"population {names[row]!r} has no neurons")
+        return pop
+
+    def work(row: int, pop: Any) -> None:
+        sizes[row] = n_nodes = pop.n_nodes
+        counts = st.spike_count_histogram(pop.times, t_start, t_stop, bin_ms)
+        del pop
+        if smoothing_ms == 0:
+            np.divide(counts, n_nodes * bin_ms / 1000.0, out=rates[row])
+            return
+        if not hasattr(buffers, "smooth"):
+            buffers.raw = np.empty(nb, dtype=np.float64)
+            buffers.smooth = GaussianSmoother(nb, sigma=smoothing_ms / bin_ms, truncate=4.0)
+        np.divide(counts, n_nodes * bin_ms / 1000.0, out=buffers.raw)
+        buffers.smooth(buffers.raw, out=rates[row])
 
     parts = max(1, min(analysis_threads() if threads is None else int(threads), len(names)))
-    map_in_threads(fill, [range(k * len(names) // parts, (k + 1) * len(names) // parts) for k in range(parts)], parts)
+    load_then_work(load, work, range(len(names)), parts)
     times = float(t_start) + bin_ms * np.arange(nb, dtype=np.float64)
     return times, rates, sizes
 
