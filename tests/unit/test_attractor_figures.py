@@ -12,6 +12,7 @@ import pytest
 from spikeflow.models.clustered import attractor_plots as plots
 from spikeflow.models.clustered import attractors as at
 from spikeflow.plots.common import fixed_layout, pyplot, text_width
+from tests.unit.figure_checks import texts_outside, y_labels_into_the_data
 
 
 def _result(names, n_bins=40_000, seed=0):
@@ -27,13 +28,6 @@ def _result(names, n_bins=40_000, seed=0):
     return at.attractors_from_rates(rates, spikes_file="spikes.h5", threshold_method="midpoint")
 
 
-def _texts(fig):
-    renderer = fig.canvas.get_renderer()
-    for text in fig.findobj(lambda artist: hasattr(artist, "get_text") and hasattr(artist, "get_window_extent")):
-        if text.get_visible() and text.get_text():
-            yield text, text.get_window_extent(renderer)
-
-
 @pytest.mark.parametrize("names", [[f"E{i}" for i in range(20)], [f"L23_excitatory_cluster_{i}" for i in range(30)], ["A", "B"]])
 @pytest.mark.parametrize("figure", ["cluster_rates", "state_sequence", "transition_matrix"])
 def test_every_label_lies_inside_the_figure(monkeypatch, tmp_path, names, figure):
@@ -47,14 +41,8 @@ def test_every_label_lies_inside_the_figure(monkeypatch, tmp_path, names, figure
     monkeypatch.setattr(plots, "save_figure", keep)
     getattr(plots, figure)(_result(names), tmp_path / "f.png")
     (fig,) = drawn
-    box = fig.bbox
-    for text, extent in _texts(fig):
-        assert extent.x0 >= box.x0 - 1 and extent.x1 <= box.x1 + 1, f"{text.get_text()!r} leaves the figure sideways"
-        assert extent.y0 >= box.y0 - 1 and extent.y1 <= box.y1 + 1, f"{text.get_text()!r} leaves the figure"
-    main = fig.axes[0].get_window_extent()
-    for label in fig.axes[0].get_yticklabels():
-        if label.get_text():
-            assert label.get_window_extent().x1 <= main.x0, "a tick label runs into the data"
+    assert texts_outside(fig) == []
+    assert y_labels_into_the_data(fig.axes[0]) == []
     pyplot().close(fig)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from spikeflow.io.atomic import atomic_path
 
-__all__ = ["DPI", "pyplot", "save_figure", "text_width", "fixed_layout"]
+__all__ = ["DPI", "pyplot", "save_figure", "text_width", "wrapped", "fixed_layout"]
 
 #: Resolution of the saved PNG files, dots per inch.
 DPI = 150
@@ -47,6 +47,17 @@ def text_width(labels: Any, fontsize: Any = "medium") -> float:
     points = FontProperties(size=fontsize).get_size_in_points()
     longest = max((len(str(label)) for label in labels), default=0)
     return longest * CHAR_EM * points / 72.0
+
+
+def wrapped(text: str, width: float, fontsize: Any = "large") -> str:
+    """``text`` broken into lines (at spaces) that fit ``width`` inches at ``fontsize``.
+
+    For titles that name populations or runs, whose length the user decides.
+    """
+    import textwrap
+
+    per_char = text_width(["x"], fontsize)
+    return textwrap.fill(text, width=max(10, int(width / per_char)), break_long_words=False, break_on_hyphens=False)
 
 
 def fixed_layout(fig: Any, left: float, right: float, bottom: float, top: float, hspace: float = 0.0) -> None:
