@@ -3,6 +3,19 @@
 from __future__ import annotations
 
 
+def kept_figures(monkeypatch, module) -> list:
+    """The figures ``module`` draws, drawn and kept open instead of saved (its ``save_figure`` replaced)."""
+    drawn = []
+
+    def keep(fig, path):
+        fig.canvas.draw()
+        drawn.append(fig)
+        return path
+
+    monkeypatch.setattr(module, "save_figure", keep)
+    return drawn
+
+
 def _drawn_texts(fig):
     """The texts of a drawn figure that matplotlib draws: not the labels of ticks outside the axes' view."""
     tick_labels, shown = set(), []

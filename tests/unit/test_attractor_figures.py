@@ -12,7 +12,7 @@ import pytest
 from spikeflow.models.clustered import attractor_plots as plots
 from spikeflow.models.clustered import attractors as at
 from spikeflow.plots.common import fixed_layout, pyplot, text_width
-from tests.unit.figure_checks import texts_outside, y_labels_into_the_data
+from tests.unit.figure_checks import kept_figures, texts_outside, y_labels_into_the_data
 
 
 def _result(names, n_bins=40_000, seed=0):
@@ -31,14 +31,7 @@ def _result(names, n_bins=40_000, seed=0):
 @pytest.mark.parametrize("names", [[f"E{i}" for i in range(20)], [f"L23_excitatory_cluster_{i}" for i in range(30)], ["A", "B"]])
 @pytest.mark.parametrize("figure", ["cluster_rates", "state_sequence", "transition_matrix"])
 def test_every_label_lies_inside_the_figure(monkeypatch, tmp_path, names, figure):
-    drawn = []
-
-    def keep(fig, path):
-        fig.canvas.draw()
-        drawn.append(fig)
-        return path
-
-    monkeypatch.setattr(plots, "save_figure", keep)
+    drawn = kept_figures(monkeypatch, plots)
     getattr(plots, figure)(_result(names), tmp_path / "f.png")
     (fig,) = drawn
     assert texts_outside(fig) == []

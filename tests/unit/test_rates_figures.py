@@ -8,7 +8,7 @@ import pytest
 from spikeflow.io.spikes import PopulationSpikes, SpikeData
 from spikeflow.plots import rates as plots
 from spikeflow.plots.common import pyplot
-from tests.unit.figure_checks import texts_outside, y_labels_into_the_data
+from tests.unit.figure_checks import kept_figures, texts_outside, y_labels_into_the_data
 
 NAMES = {
     "pd14": ["L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I"],
@@ -39,14 +39,7 @@ def _rows(names, rng):
 @pytest.mark.parametrize("names", list(NAMES.values()), ids=list(NAMES))
 @pytest.mark.parametrize("figure", ["raster", "rate_boxplot", "rates_vs_reference"])
 def test_every_label_lies_inside_the_figure(monkeypatch, tmp_path, names, figure):
-    drawn = []
-
-    def keep(fig, path):
-        fig.canvas.draw()
-        drawn.append(fig)
-        return path
-
-    monkeypatch.setattr(plots, "save_figure", keep)
+    drawn = kept_figures(monkeypatch, plots)
     data = _data(names)
     rng = np.random.default_rng(1)
     if figure == "raster":
