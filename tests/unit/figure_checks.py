@@ -28,7 +28,9 @@ def _drawn_texts(fig):
                     tick_labels.add(id(label))
                     if low - span <= tick.get_loc() <= high + span and label.get_visible() and label.get_text():
                         shown.append(label)
-    others = fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "get_window_extent") and id(a) not in tick_labels)
+    from matplotlib.text import Text
+
+    others = fig.findobj(lambda a: isinstance(a, Text) and id(a) not in tick_labels)
     return shown + [t for t in others if t.get_visible() and t.get_text()]
 
 

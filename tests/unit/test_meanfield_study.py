@@ -352,6 +352,21 @@ def test_one_population_landscape_figure(tmp_path):
     assert plot_landscape(result, tmp_path / "l.png").stat().st_size > 10_000
 
 
+def test_figures_keep_every_label_inside(two, tmp_path, monkeypatch):
+    """The states and landscape figures have fixed margins (no tight_layout): measured after drawing."""
+    from spikeflow.plots import meanfield as plots
+    from tests.unit.figure_checks import kept_figures, texts_outside
+
+    drawn = kept_figures(monkeypatch, plots)
+    plots.plot_states(two, tmp_path / "s.png")
+    plots.plot_landscape(two, tmp_path / "l.png")
+    plots.plot_landscape(meanfield_study(TWO_CLUSTER, n_init=0, focus="E0", landscape_step=1.0), tmp_path / "l1.png")
+    assert len(drawn) == 3
+    for fig in drawn:
+        assert texts_outside(fig) == []
+        plots.pyplot().close(fig)
+
+
 # ------------------------------------------------------------------ command line
 
 

@@ -60,7 +60,9 @@ def wrapped(text: str, width: float, fontsize: Any = "large") -> str:
     return textwrap.fill(text, width=max(10, int(width / per_char)), break_long_words=False, break_on_hyphens=False)
 
 
-def fixed_layout(fig: Any, left: float, right: float, bottom: float, top: float, hspace: float = 0.0) -> None:
+def fixed_layout(
+    fig: Any, left: float, right: float, bottom: float, top: float, hspace: float = 0.0, wspace: float = 0.0
+) -> None:
     """Place a figure's grid of subplots with margins given in inches.
 
     A fixed layout in place of matplotlib's constrained layout, whose extra drawing pass
@@ -71,15 +73,17 @@ def fixed_layout(fig: Any, left: float, right: float, bottom: float, top: float,
         fig: the figure.
         left, right, bottom, top: margins in inches (the space outside the subplots).
         hspace: vertical gap between rows of subplots, in inches.
+        wspace: horizontal gap between columns of subplots, in inches.
     """
     width, height = fig.get_size_inches()
     left, right = min(left, 0.45 * width), min(right, 0.45 * width)
     bottom, top = min(bottom, 0.45 * height), min(top, 0.45 * height)
-    rows = fig.axes[0].get_gridspec().get_geometry()[0] if fig.axes else 1
-    inner = max(height - bottom - top - hspace * (rows - 1), 0.1)
+    rows, columns = fig.axes[0].get_gridspec().get_geometry() if fig.axes else (1, 1)
+    inner_height = max(height - bottom - top - hspace * (rows - 1), 0.1)
+    inner_width = max(width - left - right - wspace * (columns - 1), 0.1)
     fig.subplots_adjust(
         left=left / width, right=1.0 - right / width, bottom=bottom / height, top=1.0 - top / height,
-        hspace=hspace * rows / inner,
+        hspace=hspace * rows / inner_height, wspace=wspace * columns / inner_width,
     )
 
 

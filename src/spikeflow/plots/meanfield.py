@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from spikeflow.plots.common import pyplot, save_figure
+from spikeflow.plots.common import fixed_layout, pyplot, save_figure, text_width
 
 __all__ = ["plot_landscape", "plot_meanfield", "plot_spectra", "plot_states"]
 
@@ -62,9 +62,11 @@ def plot_states(result: Mapping[str, Any], path: str | os.PathLike) -> Path:
     ax2.axhline(0.0, color="k", lw=0.8)
     ax2.set_ylabel("max Re($\\lambda$) (1/$\\tau$)")
     ax2.set_xticks(range(len(states)))
-    ax2.set_xticklabels([_state_label(s) for s in states], rotation=90, fontsize=8)
+    labels = [_state_label(s) for s in states]
+    ax2.set_xticklabels(labels, rotation=90, fontsize=8)
     ax2.set_xlabel("state (k co-active E clusters; * mixed)")
-    fig.tight_layout()
+    # fixed margins from the labels (tight_layout measures every text in an extra pass)
+    fixed_layout(fig, left=0.85, right=0.2, bottom=0.55 + text_width(labels, 8), top=0.4, hspace=0.15)
     return save_figure(fig, path)
 
 
@@ -142,7 +144,7 @@ def plot_landscape(result: Mapping[str, Any], path: str | os.PathLike) -> Path |
             ax.scatter([x], [0.0], **kw)
             ax2.scatter([x], [np.interp(x, grid, land.potential)], **kw)
         ax.set_title(f"reduced mean field of {focus[0]} (filled green: stable)")
-        fig.tight_layout()
+        fixed_layout(fig, left=0.95, right=0.2, bottom=0.6, top=0.4, hspace=0.15)
         return save_figure(fig, path)
 
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 5.2), gridspec_kw={"width_ratios": [1.15, 1]})
@@ -176,7 +178,9 @@ def plot_landscape(result: Mapping[str, Any], path: str | os.PathLike) -> Path |
         ax2.legend(fontsize=7)
     else:
         ax2.text(0.5, 0.5, "fewer than two stable states", ha="center", va="center", transform=ax2.transAxes)
-    fig.tight_layout()
+    # fixed margins (tight_layout measures every text in an extra pass); between the panels
+    # room for the colour bar's labels and the potential's axis
+    fixed_layout(fig, left=0.75, right=0.2, bottom=0.6, top=0.4, wspace=0.95)
     return save_figure(fig, path)
 
 
