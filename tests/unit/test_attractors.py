@@ -137,6 +137,15 @@ def test_population_rates_are_counts_per_bin_and_neuron_then_gaussian():
     np.testing.assert_allclose(smooth, gaussian_filter1d(rates, 2.0, axis=1, mode="reflect"))
 
 
+def test_a_smoothing_far_longer_than_the_window_is_refused_before_any_memory_is_taken():
+    pop = PopulationSpikes("E0", 2, np.array([0, 1], np.uint64), np.array([0.2, 0.7]))
+    data = SpikeData({"E0": pop}, {"t_presim_ms": 0.0, "t_sim_ms": 5.5})
+    with pytest.raises(ValueError, match=r"smoothing_ms 1e\+09 is too long for the analysis window of 5 ms"):
+        at.population_rates(data, ["E0"], 0.0, 5.5, bin_ms=1.0, smoothing_ms=1e9)  # a kernel of 8e9 taps
+    _, ok = at.population_rates(data, ["E0"], 0.0, 5.5, bin_ms=1.0, smoothing_ms=4.0)  # 16 bins to each side of 5: mirrored, allowed
+    assert np.all(np.isfinite(ok)) and ok.sum() > 0
+
+
 def test_planted_rates_match_the_planted_levels(planted_data):
     times, rates = at.population_rates(planted_data, ["E0", "E3"], T_PRESIM, T_PRESIM + T_SIM, 0.5, 10.0)
     assert times.shape == (4000,) and times[0] == T_PRESIM and times[-1] == T_PRESIM + T_SIM - 0.5
