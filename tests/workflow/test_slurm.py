@@ -29,14 +29,16 @@ def slurm(tmp_path_factory):
     require(os.geteuid() == 0, "the local Slurm test cluster needs root (daemons run as root here)")
     conf_dir = tmp_path_factory.mktemp("slurm")
     script = REPO / "tests" / "cluster" / "local-slurm.sh"
-    subprocess.run(["bash", str(script), "start", str(conf_dir)], check=True)
     env = {**MPI_ENV, "SLURM_CONF": str(conf_dir / "slurm.conf"), "XDG_CONFIG_HOME": str(conf_dir / "xdg")}
-    # what the README tells a user to type once, so that `--profile slurm` is found
-    installed = subprocess.run(["spikeflow", "profiles", "install", "slurm"], cwd=REPO, env=env, capture_output=True, text=True)
-    assert installed.returncode == 0 and "--profile slurm" in installed.stdout, installed.stdout + installed.stderr
-    yield env
-    subprocess.run(["scancel", "--user", "root"], env=env, capture_output=True)
-    subprocess.run(["bash", str(script), "stop", str(conf_dir)], check=False)
+    try:
+        subprocess.run(["bash", str(script), "start", str(conf_dir)], check=True)
+        # what the README tells a user to type once, so that `--profile slurm` is found
+        installed = subprocess.run(["spikeflow", "profiles", "install", "slurm"], cwd=REPO, env=env, capture_output=True, text=True)
+        assert installed.returncode == 0 and "--profile slurm" in installed.stdout, installed.stdout + installed.stderr
+        yield env
+    finally:  # also when the set-up failed half-way: no daemons left for the next session to trip over
+        subprocess.run(["scancel", "--user", "root"], env=env, capture_output=True)
+        subprocess.run(["bash", str(script), "stop", str(conf_dir)], check=False)
 
 
 @pytest.fixture
