@@ -129,6 +129,7 @@ def connect(net: Network, d: Pd14Derived) -> None:
 
     p = d.params
     pops = list(net.populations.values())
+    shortest_delay = 0.5 * float(nest.resolution)  # read once: each read of a kernel attribute asks NEST's whole status
     ex_model, in_model = synapse_models(d)
     for copy in {ex_model, in_model} - {SYNAPSE_MODEL}:
         nest.CopyModel(SYNAPSE_MODEL, copy)
@@ -144,7 +145,7 @@ def connect(net: Network, d: Pd14Derived) -> None:
                 {
                     "synapse_model": ex_model if _excitatory(d.populations[j]) else in_model,
                     "weight": _signed_normal(nest, d.weights[i, j], p.weight_rel_std),
-                    "delay": _positive_delay(nest, d.delays[i, j], p.delay_rel_std),
+                    "delay": _positive_delay(nest, d.delays[i, j], p.delay_rel_std, shortest_delay),
                 },
             )
     if p.bg_input == "poisson":
@@ -168,7 +169,7 @@ def connect(net: Network, d: Pd14Derived) -> None:
                 {
                     "synapse_model": ex_model,
                     "weight": _signed_normal(nest, d.weight_th, p.weight_rel_std),
-                    "delay": _positive_delay(nest, p.delay_th_mean, p.delay_th_rel_std),
+                    "delay": _positive_delay(nest, p.delay_th_mean, p.delay_th_rel_std, shortest_delay),
                 },
             )
 
@@ -181,10 +182,8 @@ def _signed_normal(nest: Any, mean: float, rel_std: float) -> Any:
     return nest.math.redraw(nest.random.normal(mean=float(mean), std=abs(mean * rel_std)), min=low, max=high)
 
 
-def _positive_delay(nest: Any, mean: float, rel_std: float) -> Any:
-    """Normal delays around ``mean`` (ms), redrawn below half a step so they round to >= 1 step."""
+def _positive_delay(nest: Any, mean: float, rel_std: float, shortest: float) -> Any:
+    """Normal delays around ``mean`` (ms), redrawn below ``shortest`` (half a step, ms) so they round to >= 1 step."""
     if rel_std == 0:
         return float(mean)
-    return nest.math.redraw(
-        nest.random.normal(mean=float(mean), std=float(mean * rel_std)), min=0.5 * nest.resolution, max=np.inf
-    )
+    return nest.math.redraw(nest.random.normal(mean=float(mean), std=float(mean * rel_std)), min=shortest, max=np.inf)
