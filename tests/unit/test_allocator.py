@@ -1,4 +1,4 @@
-"""spikeflow.analysis.allocator: glibc's malloc set to keep freed memory, where there is glibc."""
+"""spikeflow.allocator: glibc's malloc set to keep freed memory, where there is glibc."""
 
 from __future__ import annotations
 
@@ -8,14 +8,22 @@ import sys
 
 import pytest
 
-from spikeflow.analysis import allocator
+from spikeflow import allocator
+
+
+@pytest.fixture(autouse=True)
+def _fresh_libc_lookup():
+    """Each test finds the C library anew (it is looked up once per process), and leaves no fake behind."""
+    allocator.libc.cache_clear()
+    yield
+    allocator.libc.cache_clear()
 
 
 def test_takes_effect_with_glibc():
     if not sys.platform.startswith("linux") or "glibc" not in " ".join(map(str, __import__("platform").libc_ver())):
         pytest.skip("glibc's malloc only (this is not Linux with glibc)")
     # in a fresh process: the settings stay for the rest of the process
-    code = "from spikeflow.analysis.allocator import retain_freed_memory as r; print(r())"
+    code = "from spikeflow.allocator import retain_freed_memory as r; print(r())"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "True"
 
 

@@ -13,7 +13,6 @@ import datetime as dt
 import os
 import platform
 import sys
-from functools import lru_cache
 from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
@@ -250,27 +249,14 @@ def process_rank() -> int:
     return int(nest.Rank()) if nest is not None else 0
 
 
-@lru_cache(maxsize=1)
-def _libc() -> Any:
-    """The C library (looked up once per process), or None."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:
-        return None
-
-
 def _fresh_memory() -> bool:
     """Free the previous run's network and reset the peak resident set; True if the peak was reset."""
     import nest
 
+    from spikeflow.allocator import give_back_freed_memory
+
     nest.ResetKernel()
-    try:  # glibc: give freed heap pages back, so that the next run starts near a fresh process's size
-        _libc().malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    give_back_freed_memory()  # glibc: so that the next run starts near a fresh process's size
     try:  # Linux >= 4.0: "5" resets the peak resident set (VmHWM, which getrusage's ru_maxrss reports)
         with open("/proc/self/clear_refs", "w") as handle:
             handle.write("5")

@@ -58,7 +58,7 @@ def _each_run(args: argparse.Namespace, analyse: Callable[[Path, Path], str]) ->
     Raises:
         ValueError: when the numbers of spikes files, ``--out-dir`` and ``--log`` values differ.
     """
-    from spikeflow.analysis.allocator import retain_freed_memory
+    from spikeflow.allocator import retain_freed_memory
 
     n = len(args.spikes)
     for name, given in (("--out-dir", args.out_dir), ("--log", args.log)):

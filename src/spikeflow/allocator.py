@@ -1,4 +1,4 @@
-"""Freed memory kept for reuse in an analysis process (glibc's malloc).
+"""glibc's malloc, asked to keep freed memory (analysis processes) or to give it back (batched runs).
 
 An analysis reads one population after another into arrays of tens of MB and frees each
 after use. glibc's malloc gives such blocks back to the system (``munmap``, or a trimmed
@@ -9,6 +9,8 @@ cores to flush their TLBs. On a virtual machine both are slow: on the 2-core mac
 :func:`retain_freed_memory` blocks up to 32 MiB come from malloc's heaps and freed memory stays
 there for the next array; the process's peak memory is what it was (the largest arrays
 still get their own mapping), only nothing is given back before it exits.
+:func:`give_back_freed_memory` is the opposite, for a batch of runs in one process: the
+previous run's network freed, the next starts near a fresh process's size.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import sys
+from functools import lru_cache
+from typing import Any
 
-__all__ = ["retain_freed_memory"]
+__all__ = ["libc", "retain_freed_memory", "give_back_freed_memory"]
 
 #: mallopt's parameters (glibc's malloc.h).
 M_TRIM_THRESHOLD = -1
@@ -27,6 +31,24 @@ M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 32 << 20
 #: Free memory at the top of a heap beyond this is given back (mallopt takes an int: 2 GiB - 1).
 TRIM_THRESHOLD = 2**31 - 1
+
+
+@lru_cache(maxsize=1)
+def libc() -> Any:
+    """The C library, looked up once per process (``find_library`` runs ``ldconfig``), or None."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
+def give_back_freed_memory() -> bool:
+    """glibc's ``malloc_trim(0)``: freed heap pages back to the system. False without glibc."""
+    try:
+        libc().malloc_trim(0)
+    except (OSError, AttributeError):
+        return False
+    return True
 
 
 def retain_freed_memory() -> bool:
@@ -39,9 +61,8 @@ def retain_freed_memory() -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
+        mallopt = libc().mallopt
+    except AttributeError:  # no C library, or one without mallopt
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
