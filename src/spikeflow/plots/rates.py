@@ -24,6 +24,7 @@ from matplotlib.ticker import ScalarFormatter
 from spikeflow.analysis.spiketrains import in_window, per_neuron_rates
 from spikeflow.io.spikes import SpikeData
 from spikeflow.plots.common import fixed_layout, pyplot, save_figure, text_width, wrapped
+from spikeflow.plots.selection import RASTER_DEFAULT_MS, raster_window, run_label  # noqa: F401 (RASTER_DEFAULT_MS: this module's default too)
 
 plt = pyplot()  # matplotlib.pyplot on the Agg backend
 
@@ -35,8 +36,6 @@ REFERENCE_COLOR = "#bdbdbd"
 FLAG_COLOR = "#d6604d"
 #: Default number of neurons drawn in a raster, over all populations.
 RASTER_NEURON_BUDGET = 2000
-#: Default raster window: the last this many ms of the run.
-RASTER_DEFAULT_MS = 200.0
 #: Rate box plots switch to a symlog axis beyond this spread (see rate_boxplot).
 SYMLOG_FACTOR = 5.0
 
@@ -47,11 +46,6 @@ def _colors(names: Sequence[str]) -> list[str]:
     if all(name[-1:].upper() in ("E", "I") for name in names):
         return [INHIBITORY_COLOR if n[-1:].upper() == "I" else EXCITATORY_COLOR for n in names]
     return [EXCITATORY_COLOR if i % 2 == 0 else INHIBITORY_COLOR for i in range(len(names))]
-
-
-def _run_label(data: SpikeData) -> str:
-    parts = [str(data.metadata.get(key)) for key in ("model", "run_id") if data.metadata.get(key)]
-    return " ".join(parts)
 
 
 def raster(
@@ -76,11 +70,7 @@ def raster(
     Returns:
         The path written.
     """
-    if t_window is None:
-        t1 = data.t_stop
-        t0 = max(0.0, t1 - RASTER_DEFAULT_MS)
-    else:
-        t0, t1 = float(t_window[0]), float(t_window[1])
+    t0, t1 = raster_window(data, t_window)
     pops = list(data.populations.values())
     sizes = np.array([p.n_nodes for p in pops], dtype=np.int64)
     if max_neurons_per_pop is None:
@@ -128,7 +118,7 @@ def raster(
     total = int(sizes.sum())
     subset = f"{sum(shown)} of {total} neurons" if sum(shown) < total else f"all {total} neurons"
     title = f"Spike raster, {t0:g}–{t1:g} ms ({subset})"
-    run = _run_label(data)
+    run = run_label(data)
     ax.set_title(f"{run}: {title}" if run else title)
     ax.spines[["top", "right"]].set_visible(False)
     return save_figure(fig, path)
@@ -174,7 +164,7 @@ def rate_boxplot(
             name: per_neuron_rates(p.node_ids, p.times, p.n_nodes, t0, t1)
             for name, p in data.populations.items()
         }
-        run = _run_label(data)
+        run = run_label(data)
         title = f"{run}: {title}, {t0:g}–{t1:g} ms" if run else f"{title}, {t0:g}–{t1:g} ms"
     else:
         rates = {name: np.asarray(r, dtype=np.float64) for name, r in data_or_rates.items()}

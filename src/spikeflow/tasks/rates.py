@@ -8,13 +8,18 @@ directory: the figures first, then ``rates.csv``, then ``rates.json`` (last, so 
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
+from pathlib import Path
 from typing import Any
 
 from spikeflow.tasks import output_dir, outputs
 
 __all__ = ["OUTPUTS", "FIGURES", "run"]
 
+#: The module that draws the figures.
+PLOTS = "spikeflow.plots.rates"
 #: What the rates analysis writes into its directory (role -> file name).
 OUTPUTS = outputs(
     json="rates.json",
@@ -53,25 +58,76 @@ def run(
             t_stop in ms, synchrony_bin_ms, corr_bin_ms, corr_sample, seed, silent_below_hz,
             runaway_above_hz, min_spikes).
 
+    A run of at least :data:`spikeflow.plots.process.MIN_SPIKES` spikes analysed on more than
+    one thread has its figures drawn by a second process (:mod:`spikeflow.plots.process`), which
+    imports matplotlib while the spikes are read: the same PNG files, and ``rates.json`` still
+    written after all of them.
+
     Returns:
         The table's rows (:func:`spikeflow.analysis.rates.population_table`).
     """
+    from spikeflow.analysis.parallel import analysis_threads
+    from spikeflow.plots.process import FigureProcess, worth_a_process
+
+    out = output_dir(out_dir)
+    with contextlib.ExitStack() as stack:
+        figure_process = None
+        if figures and worth_a_process(analysis_threads(), _spike_count(spikes_path)):
+            # imports matplotlib while this process reads the spikes (one core), then draws
+            # while it writes the tables (plots.process: matplotlib holds the GIL)
+            figure_process = stack.enter_context(FigureProcess(PLOTS))
+        return _analyse(spikes_path, out, figures, figure_process, raster_window_ms, options)
+
+
+def _analyse(
+    spikes_path: str | os.PathLike,
+    out: Path,
+    figures: bool,
+    figure_process: Any,
+    raster_window_ms: tuple[float, float] | None,
+    options: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """:func:`run` in ``out`` (``figure_process``: a :class:`~spikeflow.plots.process.FigureProcess` or None)."""
     from spikeflow.analysis.rates import COLUMNS, rates_analysis
     from spikeflow.io.spikes import read_spikes
     from spikeflow.io.tables import write_csv, write_json
+    from spikeflow.plots.selection import raster_window, run_label, spikes_in
 
-    out = output_dir(out_dir)
     data = read_spikes(spikes_path)
+    window = raster_window(data, raster_window_ms)
+    if figures and figure_process is not None:  # drawn beside the statistics, which it does not need
+        figure_process.draw("raster", spikes_in(data, *window), out / OUTPUTS["raster"], t_window=window)
     result = rates_analysis(data, **options)
     if figures:
-        from spikeflow.plots import rates as plots  # matplotlib only when drawing
-
-        plots.raster(data, out / OUTPUTS["raster"], t_window=raster_window_ms)
-        label = plots._run_label(data)
         t0, t1 = result.window_ms
         title = f"Per-neuron firing rates, {t0:g}–{t1:g} ms"
-        plots.rate_boxplot(result.rates_hz, out / OUTPUTS["boxplot"], title=f"{label}: {title}" if label else title)
-        plots.rates_vs_reference(result.rows, out / OUTPUTS["reference"])
+        label = run_label(data)
+        calls = [
+            ("rate_boxplot", (result.rates_hz, out / OUTPUTS["boxplot"]), {"title": f"{label}: {title}" if label else title}),
+            ("rates_vs_reference", (result.rows, out / OUTPUTS["reference"]), {}),
+        ]
+        if figure_process is None:
+            plots = importlib.import_module(PLOTS)  # matplotlib only when drawing
+            plots.raster(data, out / OUTPUTS["raster"], t_window=window)
+            for function, args, kwargs in calls:
+                getattr(plots, function)(*args, **kwargs)
+        else:
+            figure_process.draw_each(calls)
     write_csv(out / OUTPUTS["table"], result.rows, COLUMNS)
+    if figure_process is not None:
+        figure_process.finish()
     write_json(out / OUTPUTS["json"], result.document(str(spikes_path)))
     return result.rows
+
+
+def _spike_count(spikes_path: str | os.PathLike) -> int | None:
+    """The spikes of a spikeflow file by its metadata's ``spike_counts`` (None for a file that does not say)."""
+    from spikeflow.io.spikes import SpikesFileError, read_metadata
+
+    try:
+        counts = read_metadata(spikes_path).get("spike_counts")
+    except (OSError, SpikesFileError):
+        return None  # read_spikes says what is wrong with the file
+    if not isinstance(counts, dict) or not all(isinstance(n, int) for n in counts.values()):
+        return None
+    return sum(counts.values())
