@@ -753,7 +753,7 @@ def test_task_checks_population_names_without_reading_them(planted_file, tmp_pat
 
 
 def test_rate_image_percentile_is_numpys():
-    from spikeflow.models.clustered.attractor_plots import _percentile
+    from spikeflow.models.clustered.attractor_figure_data import percentile as _percentile
 
     rng = np.random.default_rng(4)
     for values in (rng.random((3, 100_003)) ** 6, rng.poisson(2.0, (20, 40_000)) / 0.1, np.zeros((2, 5)), rng.random(1)):

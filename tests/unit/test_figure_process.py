@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from spikeflow.io.spikes import PopulationSpikes, write_spikes
-from spikeflow.plots import process as figure_process
 from spikeflow.plots.process import FigureProcess, FigureProcessError, worth_a_process
 from spikeflow.tasks import rates as rates_task
 
@@ -45,7 +44,7 @@ def spikes(tmp_path_factory):
 
 def _analyse(spikes, out, monkeypatch, in_process):
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
-    monkeypatch.setattr(figure_process, "MIN_SPIKES", 10**12 if in_process else 0)
+    monkeypatch.setattr(rates_task, "FIGURE_PROCESS_MIN_SPIKES", 10**12 if in_process else 0)
     rates_task.run(spikes, out)
     return {p.name: p.read_bytes() for p in out.iterdir()}
 
@@ -76,7 +75,7 @@ def test_a_process_that_died_is_reported_at_once(tmp_path):
     def draw_after_kill():
         with FigureProcess("spikeflow.plots.rates") as fp:
             os.kill(fp._process.pid, signal.SIGKILL)
-            fp._process.join(timeout=30)
+            fp._process.wait(timeout=30)
             try:
                 fp.draw("rates_vs_reference", [], tmp_path / "x.png")
                 fp.finish()
@@ -103,7 +102,27 @@ def test_figures_are_drawn_in_the_order_asked_and_errors_say_which(tmp_path):
 
 @pytest.mark.parametrize(
     ("threads", "n_spikes", "worth"),
-    [(2, figure_process.MIN_SPIKES, True), (1, 10**9, False), (2, figure_process.MIN_SPIKES - 1, False), (4, None, False)],
+    [(2, 1000, True), (1, 10**9, False), (2, 999, False), (4, None, False)],
 )
 def test_a_process_only_for_large_runs_with_cores_to_spare(threads, n_spikes, worth):
-    assert worth_a_process(threads, n_spikes) is worth
+    assert worth_a_process(threads, n_spikes, 1000) is worth
+
+
+def test_attractor_figures_the_same_with_and_without_the_figure_process(tmp_path, monkeypatch):
+    from spikeflow.tasks import attractors as attractors_task
+    from tests.unit.test_attractors import make_run
+
+    run = make_run(tmp_path / "spikes.h5", seed=3)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    started = []
+    real = FigureProcess.__init__
+    monkeypatch.setattr(FigureProcess, "__init__", lambda self, module: (started.append(module), real(self, module))[1])
+    written = {}
+    for minimum in (10**15, 0):
+        monkeypatch.setattr(attractors_task, "FIGURE_PROCESS_MIN_VALUES", minimum)
+        out = tmp_path / f"min{minimum}"
+        attractors_task.run(run, out, min_state_ms=10.0, threshold_method="midpoint")
+        written[minimum] = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert started == [attractors_task.PLOTS]  # with the minimum 0 only
+    assert set(written[0]) == set(attractors_task.OUTPUTS.values())
+    assert written[0] == written[10**15]  # the figures, attractors.h5, states.csv and the JSON, byte for byte

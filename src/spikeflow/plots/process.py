@@ -6,39 +6,42 @@ the GIL, so on a thread of the analysis process they wait for the analysis and i
 while the analysis reads and computes, then draws while the analysis writes its tables, on a
 core the analysis leaves idle. The analyses use one only when they may use more than one core
 (:func:`spikeflow.analysis.parallel.analysis_threads`) and the run is large enough for the
-process's start (a fresh interpreter, numpy, matplotlib) to pay (:data:`MIN_SPIKES`).
+process's start (a fresh interpreter, numpy, matplotlib: about 0.55 s of a core) to pay
+(:func:`worth_a_process`; each analysis says from what size).
 
-The process is started with ``spawn`` (a fresh interpreter: no ``fork`` of a threaded process
-that holds HDF5 files open). Figures are asked for by name (a function of one module) with
-picklable arguments, and drawn in the order asked; every figure is written atomically by the
-drawing function itself (:func:`spikeflow.plots.common.save_figure`). :meth:`FigureProcess.finish`
-waits for all of them and raises :class:`FigureProcessError` with the first failure, also
-when the process died; the process ends with its parent (it reads requests from a pipe and
-exits when the pipe closes).
+The process is a fresh interpreter (``python -c``, the parent's ``sys.path``), not a ``fork``
+of a threaded process that holds HDF5 files open, and not ``multiprocessing``'s ``spawn``,
+which runs the parent's main script again in the child (a user's script without an
+``if __name__ == "__main__"`` guard would run twice, and fail). Requests and replies are pickles
+over two pipes (:class:`multiprocessing.connection.Connection` on their descriptors). Figures
+are asked for by name (a function of one module) with picklable arguments, and drawn in the
+order asked; every figure is written atomically by the drawing function itself
+(:func:`spikeflow.plots.common.save_figure`). :meth:`FigureProcess.finish` waits for all of
+them and raises :class:`FigureProcessError` with the first failure, also when the process
+died; the process ends with its parent (it exits when its request pipe closes).
 """
 
 from __future__ import annotations
 
 import importlib
-import multiprocessing
+import os
+import subprocess
+import sys
+from multiprocessing.connection import Connection
 from typing import Any, Sequence
 
-__all__ = ["MIN_SPIKES", "FigureProcess", "FigureProcessError", "worth_a_process"]
-
-#: Spikes (in the analysed populations) from which a figure process pays on this project's
-#: machine: its start costs about 0.4 s of a core, the parent's import of matplotlib it saves
-#: 0.3 s of the critical path; below about 2 M spikes the analysis ends before the process
-#: has imported matplotlib (bench/README.md, "Attractor analysis throughput").
-MIN_SPIKES = 2_000_000
+__all__ = ["FigureProcess", "FigureProcessError", "worth_a_process"]
 
 
 class FigureProcessError(RuntimeError):
     """A figure the second process was asked for was not drawn."""
 
 
-def worth_a_process(threads: int, n_spikes: int | None) -> bool:
-    """Whether an analysis with ``threads`` threads of a run of ``n_spikes`` spikes draws in a second process."""
-    return threads > 1 and n_spikes is not None and n_spikes >= MIN_SPIKES
+def worth_a_process(threads: int, size: int | None, minimum: int) -> bool:
+    """Whether an analysis on ``threads`` threads of a run of ``size`` (None: not known) draws
+    in a second process: with a core to spare, and from ``minimum`` on (where the analysis's
+    own work beside the process's start is long enough to hide it)."""
+    return threads > 1 and size is not None and size >= minimum
 
 
 class FigureProcess:
@@ -53,11 +56,24 @@ class FigureProcess:
     """
 
     def __init__(self, module: str) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, module), name="spikeflow-figures", daemon=True)
-        self._process.start()
-        child.close()  # the parent's copy: the pipe closes when the process ends
+        requests_in, requests_out = os.pipe()
+        replies_in, replies_out = os.pipe()
+        code = f"import sys; sys.path[:] = {sys.path!r}; from spikeflow.plots.process import _main; _main()"
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", code, module, str(requests_in), str(replies_out)],
+                pass_fds=(requests_in, replies_out),
+                stdin=subprocess.DEVNULL,
+            )
+        except BaseException:
+            os.close(requests_out)
+            os.close(replies_in)
+            raise
+        finally:  # the child's ends: each pipe closes when the process on its other end ends
+            os.close(requests_in)
+            os.close(replies_out)
+        self._requests = Connection(requests_out, readable=False)
+        self._replies = Connection(replies_in, writable=False)
         self._asked: list[str] = []
 
     def draw(self, function: str, *args: Any, **kwargs: Any) -> None:
@@ -69,7 +85,7 @@ class FigureProcess:
         they share, e.g. one analysis result, are pickled and sent once)."""
         calls = list(calls)
         try:
-            self._conn.send(calls)
+            self._requests.send(calls)
         except (BrokenPipeError, ConnectionResetError, EOFError):
             raise FigureProcessError(self._died(calls[0][0])) from None
         self._asked.extend(function for function, _, _ in calls)
@@ -80,7 +96,7 @@ class FigureProcess:
         failure = None
         for function in asked:
             try:
-                reply = self._conn.recv()
+                reply = self._replies.recv()
             except (EOFError, ConnectionResetError):
                 raise FigureProcessError(self._died(function)) from None
             if reply is not None and failure is None:
@@ -91,14 +107,16 @@ class FigureProcess:
     def close(self) -> None:
         """Stop the process (at once if it is still drawing)."""
         try:
-            self._conn.send(None)
-        except (BrokenPipeError, ConnectionResetError, EOFError, OSError):
+            self._requests.send(None)
+        except OSError:  # it has ended already
             pass
-        self._process.join(timeout=10.0 if not self._asked else 0.0)
-        if self._process.is_alive():
-            self._process.terminate()
-            self._process.join()
-        self._conn.close()
+        try:
+            self._process.wait(timeout=10.0 if not self._asked else 0.0)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._requests.close()
+        self._replies.close()
 
     def __enter__(self) -> "FigureProcess":
         return self
@@ -107,16 +125,30 @@ class FigureProcess:
         self.close()
 
     def _died(self, function: str) -> str:
-        self._process.join(timeout=5.0)
-        return f"the figure process ended (exit code {self._process.exitcode}) before it drew {function}"
+        try:
+            code = self._process.wait(timeout=5.0)
+        except subprocess.TimeoutExpired:
+            code = None
+        return f"the figure process ended (exit code {code}) before it drew {function}"
 
 
-def _serve(conn: Any, module: str) -> None:
-    """The figure process: import ``module``, then call its functions as asked until told to stop."""
+def _main() -> None:
+    """The figure process (``argv``: the module, the request and reply pipes' descriptors)."""
+    module, requests_fd, replies_fd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    _serve(Connection(requests_fd, writable=False), Connection(replies_fd, readable=False), module)
+    # every figure is saved and closed: end without the interpreter's teardown (matplotlib's
+    # and numpy's, about 0.1 s the parent would wait for in close())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def _serve(requests: Connection, replies: Connection, module: str) -> None:
+    """Import ``module``, then call its functions as asked until told to stop or the parent ends."""
     figures = importlib.import_module(module)
     while True:
         try:
-            request = conn.recv()
+            request = requests.recv()
         except (EOFError, ConnectionResetError):  # the parent ended
             return
         if request is None:
@@ -124,6 +156,6 @@ def _serve(conn: Any, module: str) -> None:
         for function, args, kwargs in request:
             try:
                 getattr(figures, function)(*args, **kwargs)
-                conn.send(None)
+                replies.send(None)
             except Exception as err:  # reported to the parent, which raises it
-                conn.send(f"{type(err).__name__}: {err}")
+                replies.send(f"{type(err).__name__}: {err}")

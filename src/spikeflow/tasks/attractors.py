@@ -10,6 +10,8 @@ let go after the first) and writes :data:`OUTPUTS`;
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -30,6 +32,13 @@ OUTPUTS = outputs(
 )
 #: The figures among :data:`OUTPUTS`.
 FIGURES = (OUTPUTS["rates"], OUTPUTS["sequence"], OUTPUTS["transitions"])
+#: The module that draws a run's figures.
+PLOTS = "spikeflow.models.clustered.attractor_plots"
+#: Rate values (populations x bins) from which a figure process pays (:mod:`spikeflow.plots.process`):
+#: its start takes about 0.55 s of a core, hidden behind the thresholds (about 0.5 s for 34 M
+#: values) and saving two of the three figures (0.6 s) on the critical path; at 8 M values the
+#: thresholds take about 0.12 s.
+FIGURE_PROCESS_MIN_VALUES = 8_000_000
 #: What the summary across runs writes into its directory (role -> file name).
 SUMMARY_OUTPUTS = outputs(json="summary.json", table="summary.csv", figure="metastability.png")
 
@@ -73,6 +82,8 @@ def run(
     from spikeflow.io.attractors import attractors_writer
     from spikeflow.io.tables import to_json_value, write_csv, write_json
     from spikeflow.models.clustered import attractors as at
+    from spikeflow.models.clustered.attractor_figure_data import figure_data
+    from spikeflow.plots.process import FigureProcess, worth_a_process
 
     at.check_options(**options)  # before anything is read or written
     rate_options = {key: options.pop(key) for key in at.RATE_OPTIONS if key in options}
@@ -82,22 +93,36 @@ def run(
     rates = at.cluster_rates(data, **rate_options)
     del data  # binned: the spikes' memory is free for the rest (the thresholds' temporaries)
     # attractors.h5 appears when the block ends without an error (the pool's thread joined first)
-    with attractors_writer(out / OUTPUTS["h5"]) as h5, ThreadPoolExecutor(max_workers=1) as writer:
+    with contextlib.ExitStack() as stack, attractors_writer(out / OUTPUTS["h5"]) as h5, ThreadPoolExecutor(max_workers=1) as writer:
+        figure_process = None
+        if figures and worth_a_process(threads, rates.rates_hz.size, FIGURE_PROCESS_MIN_VALUES):
+            # imports matplotlib beside the thresholds, then draws two figures beside the third
+            figure_process = stack.enter_context(FigureProcess(PLOTS))
         # the rates (most of attractors.h5) are written beside the thresholds and states,
         # the rest of the file beside the figures: HDF5's write releases the GIL
         rates_written = writer.submit(h5.rates, rates) if threads > 1 else None
         result = at.attractors_from_rates(rates, spikes_file=str(spikes_path), **options)
         del rates
+        if figures:
+            shown = figure_data(result)  # what the figures draw: a few MB to send, not the bins
+            calls = [
+                ("cluster_rates", (shown, out / OUTPUTS["rates"]), {}),
+                ("state_sequence", (shown, out / OUTPUTS["sequence"]), {"top_states": top_states}),
+            ]
+            if figure_process is not None:  # drawn from here on, beside the rest
+                figure_process.draw_each(calls)
+                calls = []
         document = to_json_value(result.summary())  # as written: NaN -> None
 
         def draw() -> None:
             # matplotlib imported only when drawing (importing it beside the rates, on a
             # thread of its own, measured no faster: the import holds the GIL the rates need)
-            from spikeflow.models.clustered import attractor_plots as plots
-
-            plots.cluster_rates(result, out / OUTPUTS["rates"])
-            plots.state_sequence(result, out / OUTPUTS["sequence"], top_states=top_states)
-            plots.transition_matrix(result, out / OUTPUTS["transitions"], top_states=top_states)
+            plots = importlib.import_module(PLOTS)
+            for function, args, kwargs in calls:
+                getattr(plots, function)(*args, **kwargs)
+            plots.transition_matrix(shown, out / OUTPUTS["transitions"], top_states=top_states)
+            if figure_process is not None:
+                figure_process.finish()
 
         def store() -> None:
             write_csv(out / OUTPUTS["states"], at.state_rows(document), at.STATE_COLUMNS)

@@ -21,14 +21,13 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import ListedColormap, to_rgba
 from matplotlib.ticker import MaxNLocator
 
+from spikeflow.models.clustered.attractor_figure_data import figure_data
 from spikeflow.plots.common import DPI, fixed_layout, pyplot, save_figure, text_width
 
 plt = pyplot()  # matplotlib.pyplot on the Agg backend
 
 __all__ = ["cluster_rates", "state_sequence", "transition_matrix", "metastability"]
 
-#: Images wider than this many columns are averaged down in time before drawing.
-MAX_IMAGE_COLUMNS = 4000
 #: Colour of time in dropped (too short) segments.
 DROPPED_COLOR = "#d9d9d9"
 #: Colour of the states beyond the top N.
@@ -51,71 +50,6 @@ def _ranked_states(result: Any, top_states: int) -> np.ndarray:
     occupancy = result.sequence.occupancy()
     order = np.lexsort((np.arange(occupancy.size), -occupancy))
     return order[: max(int(top_states), 0)]
-
-
-def _downsample(values: np.ndarray, factor: int) -> np.ndarray:
-    if factor <= 1:
-        return values
-    n = values.shape[1] // factor * factor
-    head = values[:, :n].reshape(values.shape[0], -1, factor).mean(axis=2)
-    if n < values.shape[1]:
-        head = np.concatenate((head, values[:, n:].mean(axis=1, keepdims=True)), axis=1)
-    return head
-
-
-def _order_statistics(flat: np.ndarray, k: int) -> tuple[float, float]:
-    """The values at positions ``k`` and ``k + 1`` of ``sorted(flat)``, for ``k`` near the top.
-
-    Without sorting or copying all of ``flat``: a bound below both is taken from a strided
-    sample, the values at or above it (a small fraction) are collected and partitioned. When
-    the bound fails (too few values above it) or keeps too many (ties), ``flat`` is copied
-    and partitioned whole.
-    """
-    n = flat.size
-    top = n - k  # values at positions >= k
-    step = max(1, n // 65536)
-    sample = flat[::step]
-    rank = int(sample.size * (1.0 - 2.0 * top / n)) - 1
-    if 0 <= rank < sample.size and 2 * top < n // 8:
-        bound = np.partition(sample, rank)[rank]
-        chunk = 1 << 20
-        above = [part[part >= bound] for part in (flat[i : i + chunk] for i in range(0, n, chunk))]
-        count = sum(a.size for a in above)
-        if top <= count <= n // 8:
-            candidates = np.concatenate(above)
-            first = k - (n - count)
-            picked = np.partition(candidates, [first, first + 1])
-            return float(picked[first]), float(picked[first + 1])
-    picked = np.partition(flat.copy(), [k, k + 1])
-    return float(picked[k]), float(picked[k + 1])
-
-
-def _percentile(values: np.ndarray, q: float) -> float:
-    """``np.percentile(values, q)`` (linear interpolation, the same number) for ``q`` near 100.
-
-    ``np.percentile`` partitions a copy of all the values (272 MB for 20 clusters at 0.5 ms
-    bins over 850 s); here only the top of them is (:func:`_order_statistics`). The
-    interpolation is numpy's own: virtual index ``(n - 1) * q / 100``, then
-    ``a + (b - a) * g`` below ``g = 0.5``, ``b - (b - a) * (1 - g)`` from it.
-
-    Args:
-        values: finite numbers, any shape (not empty).
-        q: percentile in [0, 100].
-
-    Returns:
-        The percentile.
-    """
-    flat = np.asarray(values, dtype=np.float64).reshape(-1)
-    n = flat.size
-    virtual = (n - 1) * np.true_divide(q, 100)
-    if virtual >= n - 1:
-        return float(flat.max())
-    below = np.floor(virtual)
-    gamma = virtual - below
-    a, b = _order_statistics(flat, int(below))
-    a, b = np.float64(a), np.float64(b)
-    diff = b - a
-    return float(b - diff * (1 - gamma)) if gamma >= 0.5 else float(a + diff * gamma)
 
 
 def _pixel_columns(ax: Any, n_bins: int) -> int:
@@ -174,7 +108,8 @@ def cluster_rates(result: Any, path: str | os.PathLike, top_states: int = 20) ->
     """Population rates as an image (populations x time) with the state sequence below.
 
     Args:
-        result: an :class:`spikeflow.models.clustered.attractors.AttractorAnalysis`.
+        result: an :class:`spikeflow.models.clustered.attractors.AttractorAnalysis`, or its
+            :class:`~spikeflow.models.clustered.attractor_figure_data.FigureData`.
         path: PNG file to write.
         top_states: this many states (by occupancy) get their own colour in the strip,
             the rest are grey; dropped segments are light grey.
@@ -182,10 +117,11 @@ def cluster_rates(result: Any, path: str | os.PathLike, top_states: int = 20) ->
     Returns:
         The path written.
     """
+    data = figure_data(result)
+    result = data.analysis
     seq = result.sequence
-    n_pop, nb = result.rates_hz.shape
-    factor = max(1, math.ceil(nb / MAX_IMAGE_COLUMNS))
-    image = _downsample(result.rates_hz, factor)
+    image = data.image_hz
+    n_pop = image.shape[0]
     t0, t1 = seq.t_start_ms, seq.t_start_ms + seq.analysed_ms
     fig, (ax, strip) = plt.subplots(
         2, 1, figsize=(10, 2.2 + 0.22 * max(n_pop, 6)), sharex=True,
@@ -196,7 +132,7 @@ def cluster_rates(result: Any, path: str | os.PathLike, top_states: int = 20) ->
     names = [result.populations[i] for i in ticks]
     left = max(0.5 + text_width(names), 0.3 + text_width(["state"]))
     fixed_layout(fig, left=left, right=1.15, bottom=0.6, top=0.4, hspace=0.15)
-    vmax = _percentile(result.rates_hz, 99.5) if result.rates_hz.size else 1.0
+    vmax = data.vmax_hz
     im = ax.imshow(
         image, aspect="auto", origin="upper", interpolation="nearest", cmap="viridis",
         extent=(t0, t1, n_pop - 0.5, -0.5), vmin=0.0, vmax=max(vmax, 1e-9),
@@ -225,7 +161,8 @@ def state_sequence(result: Any, path: str | os.PathLike, top_states: int = 20) -
     active populations over time.
 
     Args:
-        result: an :class:`spikeflow.models.clustered.attractors.AttractorAnalysis`.
+        result: an :class:`spikeflow.models.clustered.attractors.AttractorAnalysis`, or its
+            :class:`~spikeflow.models.clustered.attractor_figure_data.FigureData`.
         path: PNG file to write.
         top_states: rows for this many states (by occupancy); the others share a row
             "other".
@@ -233,6 +170,8 @@ def state_sequence(result: Any, path: str | os.PathLike, top_states: int = 20) -
     Returns:
         The path written.
     """
+    data = figure_data(result)
+    result = data.analysis
     seq = result.sequence
     labels = result.state_labels()
     ranked = _ranked_states(result, top_states)
@@ -265,14 +204,11 @@ def state_sequence(result: Any, path: str | os.PathLike, top_states: int = 20) -
     ))
     ax.grid(axis="x", color="0.92")
     ax.set_axisbelow(True)
-    k = result.active.sum(axis=0)
-    # the step function at its changes only (a line, not a patch of one vertex per bin)
-    change = np.concatenate(([0], np.flatnonzero(np.diff(k)) + 1)) if k.size else np.zeros(0, dtype=np.int64)
-    edges = np.append(np.asarray(result.times_ms)[change], t1)
-    kax.plot(edges, np.append(k[change], k[-1] if k.size else 0), drawstyle="steps-post", color="black", linewidth=0.8)
+    counts = data.active_counts
+    kax.plot(data.active_edges_ms, counts, drawstyle="steps-post", color="black", linewidth=0.8)
     kax.set_ylabel("active\npopulations")
     kax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    kax.set_ylim(-0.2, max(int(k.max()) if k.size else 1, 1) + 0.5)
+    kax.set_ylim(-0.2, max(int(counts.max()) if data.n_bins else 1, 1) + 0.5)
     kax.set_xlim(t0, t1)
     kax.set_xlabel("time (ms)")
     return save_figure(fig, path)
@@ -285,13 +221,15 @@ def transition_matrix(result: Any, path: str | os.PathLike, top_states: int = 20
     written in the cells when at most 15 states are shown.
 
     Args:
-        result: an :class:`spikeflow.models.clustered.attractors.AttractorAnalysis`.
+        result: an :class:`spikeflow.models.clustered.attractors.AttractorAnalysis`, or its
+            :class:`~spikeflow.models.clustered.attractor_figure_data.FigureData`.
         path: PNG file to write.
         top_states: states shown (by occupancy).
 
     Returns:
         The path written.
     """
+    result = figure_data(result).analysis
     ranked = _ranked_states(result, top_states)
     c, shown_occurrences, p = result.transitions(among=ranked)  # the shown states only
     all_labels = result.state_labels()
