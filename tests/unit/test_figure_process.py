@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 
 import numpy as np
@@ -126,3 +127,9 @@ def test_attractor_figures_the_same_with_and_without_the_figure_process(tmp_path
     assert started == [attractors_task.PLOTS]  # with the minimum 0 only
     assert set(written[0]) == set(attractors_task.OUTPUTS.values())
     assert written[0] == written[10**15]  # the figures, attractors.h5, states.csv and the JSON, byte for byte
+
+
+def test_without_an_interpreter_to_start_the_figures_are_drawn_here(spikes, tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    drawn = _analyse(spikes, tmp_path / "out", monkeypatch, in_process=False)
+    assert set(drawn) == set(rates_task.OUTPUTS.values())

@@ -23,14 +23,15 @@ died; the process ends with its parent (it exits when its request pipe closes).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import subprocess
 import sys
 from multiprocessing.connection import Connection
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
-__all__ = ["FigureProcess", "FigureProcessError", "worth_a_process"]
+__all__ = ["FigureProcess", "FigureProcessError", "worth_a_process", "figures_beside"]
 
 
 class FigureProcessError(RuntimeError):
@@ -42,6 +43,23 @@ def worth_a_process(threads: int, size: int | None, minimum: int) -> bool:
     in a second process: with a core to spare, and from ``minimum`` on (where the analysis's
     own work beside the process's start is long enough to hide it)."""
     return threads > 1 and size is not None and size >= minimum
+
+
+@contextlib.contextmanager
+def figures_beside(module: str, threads: int, size: int | None, minimum: int) -> Iterator["FigureProcess | None"]:
+    """A :class:`FigureProcess` of ``module`` for the block when :func:`worth_a_process` says so,
+    else None (the caller draws); None too when no process can be started (the figures are then
+    drawn in this process, as without one)."""
+    if not worth_a_process(threads, size, minimum):
+        yield None
+        return
+    try:
+        process = FigureProcess(module)
+    except OSError:  # e.g. no interpreter to start (an embedded Python)
+        yield None
+        return
+    with process:
+        yield process
 
 
 class FigureProcess:
@@ -58,7 +76,7 @@ class FigureProcess:
     def __init__(self, module: str) -> None:
         requests_in, requests_out = os.pipe()
         replies_in, replies_out = os.pipe()
-        code = f"import sys; sys.path[:] = {sys.path!r}; from spikeflow.plots.process import _main; _main()"
+        code = f"import sys; sys.path[:] = {[str(entry) for entry in sys.path]!r}; from spikeflow.plots.process import _main; _main()"
         try:
             self._process = subprocess.Popen(
                 [sys.executable, "-c", code, module, str(requests_in), str(replies_out)],

@@ -10,7 +10,6 @@ let go after the first) and writes :data:`OUTPUTS`;
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import os
 from collections.abc import Mapping, Sequence
@@ -83,7 +82,7 @@ def run(
     from spikeflow.io.tables import to_json_value, write_csv, write_json
     from spikeflow.models.clustered import attractors as at
     from spikeflow.models.clustered.attractor_figure_data import figure_data
-    from spikeflow.plots.process import FigureProcess, worth_a_process
+    from spikeflow.plots.process import figures_beside
 
     at.check_options(**options)  # before anything is read or written
     rate_options = {key: options.pop(key) for key in at.RATE_OPTIONS if key in options}
@@ -92,12 +91,15 @@ def run(
     data = _spikes(spikes_path, rate_options.get("populations", "e_clusters"))
     rates = at.cluster_rates(data, **rate_options)
     del data  # binned: the spikes' memory is free for the rest (the thresholds' temporaries)
-    # attractors.h5 appears when the block ends without an error (the pool's thread joined first)
-    with contextlib.ExitStack() as stack, attractors_writer(out / OUTPUTS["h5"]) as h5, ThreadPoolExecutor(max_workers=1) as writer:
-        figure_process = None
-        if figures and worth_a_process(threads, rates.rates_hz.size, FIGURE_PROCESS_MIN_VALUES):
-            # imports matplotlib beside the thresholds, then draws two figures beside the third
-            figure_process = stack.enter_context(FigureProcess(PLOTS))
+    size = rates.rates_hz.size if figures else None
+    # a figure process imports matplotlib beside the thresholds, then draws two figures beside
+    # the third; attractors.h5 appears when the block ends without an error (the pool's thread
+    # joined first)
+    with (
+        figures_beside(PLOTS, threads, size, FIGURE_PROCESS_MIN_VALUES) as figure_process,
+        attractors_writer(out / OUTPUTS["h5"]) as h5,
+        ThreadPoolExecutor(max_workers=1) as writer,
+    ):
         # the rates (most of attractors.h5) are written beside the thresholds and states,
         # the rest of the file beside the figures: HDF5's write releases the GIL
         rates_written = writer.submit(h5.rates, rates) if threads > 1 else None

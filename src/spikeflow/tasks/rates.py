@@ -8,7 +8,6 @@ directory: the figures first, then ``rates.csv``, then ``rates.json`` (last, so 
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import os
 from pathlib import Path
@@ -72,15 +71,13 @@ def run(
         The table's rows (:func:`spikeflow.analysis.rates.population_table`).
     """
     from spikeflow.analysis.parallel import analysis_threads
-    from spikeflow.plots.process import FigureProcess, worth_a_process
+    from spikeflow.plots.process import figures_beside
 
     out = output_dir(out_dir)
-    with contextlib.ExitStack() as stack:
-        figure_process = None
-        if figures and worth_a_process(analysis_threads(), _spike_count(spikes_path), FIGURE_PROCESS_MIN_SPIKES):
-            # imports matplotlib while this process reads the spikes (one core), then draws
-            # while it writes the tables (plots.process: matplotlib holds the GIL)
-            figure_process = stack.enter_context(FigureProcess(PLOTS))
+    size = _spike_count(spikes_path) if figures else None
+    # a process that imports matplotlib while this one reads the spikes (one core), then draws
+    # while it computes and writes the tables (plots.process: matplotlib holds the GIL)
+    with figures_beside(PLOTS, analysis_threads(), size, FIGURE_PROCESS_MIN_SPIKES) as figure_process:
         return _analyse(spikes_path, out, figures, figure_process, raster_window_ms, options)
 
 
