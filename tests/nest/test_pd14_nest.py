@@ -111,16 +111,21 @@ def test_same_seed_gives_bitwise_identical_spikes(nest_module, tmp_path):
     assert any(a[p].n_spikes != c[p].n_spikes or not np.array_equal(a[p].times, c[p].times) for p in a)
 
 
-def test_progress_chunks_do_not_change_the_spikes(nest_module, tmp_path):
-    from spikeflow.driver import simulate
+def test_progress_chunks_do_not_change_the_spikes(nest_module, tmp_path, monkeypatch):
+    from spikeflow.driver import session, simulate
 
     cfg = _cfg()
-    simulate(cfg, tmp_path / "chunked.h5")
+    simulate(cfg, tmp_path / "by_wall_time.h5")  # stops at the first progress point, then by wall time
+    monkeypatch.setattr(session, "MIN_LINE_S", 0.0)
+    simulate(cfg, tmp_path / "chunked.h5")  # a stop at every progress point
     cfg["simulation"]["progress_interval"] = 0.0
-    simulate(cfg, tmp_path / "whole.h5")
-    a, b = read_spikes(tmp_path / "chunked.h5").populations, read_spikes(tmp_path / "whole.h5").populations
-    for pop in a:
-        np.testing.assert_array_equal(a[pop].times, b[pop].times)
+    simulate(cfg, tmp_path / "whole.h5")  # one Run a phase
+    b = read_spikes(tmp_path / "whole.h5").populations
+    for name in ("by_wall_time.h5", "chunked.h5"):
+        a = read_spikes(tmp_path / name).populations
+        for pop in a:
+            np.testing.assert_array_equal(a[pop].times, b[pop].times)
+            np.testing.assert_array_equal(a[pop].node_ids, b[pop].node_ids)
 
 
 def test_network_over_nests_vp_limit_is_refused_before_building(nest_module, tmp_path):
