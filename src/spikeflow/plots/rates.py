@@ -24,7 +24,7 @@ from matplotlib.ticker import ScalarFormatter
 from spikeflow.analysis.spiketrains import in_window, per_neuron_rates
 from spikeflow.io.spikes import SpikeData
 from spikeflow.plots.common import fixed_layout, pyplot, save_figure, text_width, wrapped
-from spikeflow.plots.selection import RASTER_DEFAULT_MS, raster_window, run_label  # noqa: F401 (RASTER_DEFAULT_MS: this module's default too)
+from spikeflow.plots.selection import raster_window, run_label
 
 plt = pyplot()  # matplotlib.pyplot on the Agg backend
 
@@ -118,7 +118,7 @@ def raster(
     total = int(sizes.sum())
     subset = f"{sum(shown)} of {total} neurons" if sum(shown) < total else f"all {total} neurons"
     title = f"Spike raster, {t0:g}–{t1:g} ms ({subset})"
-    run = run_label(data)
+    run = run_label(data.metadata)
     ax.set_title(f"{run}: {title}" if run else title)
     ax.spines[["top", "right"]].set_visible(False)
     return save_figure(fig, path)
@@ -164,7 +164,7 @@ def rate_boxplot(
             name: per_neuron_rates(p.node_ids, p.times, p.n_nodes, t0, t1)
             for name, p in data.populations.items()
         }
-        run = run_label(data)
+        run = run_label(data.metadata)
         title = f"{run}: {title}, {t0:g}–{t1:g} ms" if run else f"{title}, {t0:g}–{t1:g} ms"
     else:
         rates = {name: np.asarray(r, dtype=np.float64) for name, r in data_or_rates.items()}

@@ -8,6 +8,7 @@ without importing matplotlib.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any, Mapping
 
 from spikeflow.analysis.spiketrains import in_window
 from spikeflow.io.spikes import PopulationSpikes, SpikeData
@@ -39,7 +40,7 @@ def spikes_in(data: SpikeData, t_start: float, t_stop: float) -> SpikeData:
     return replace(data, populations=populations)
 
 
-def run_label(data: SpikeData) -> str:
-    """``"<model> <run id>"`` from the metadata (what it has of them; empty if neither)."""
-    parts = [str(data.metadata.get(key)) for key in ("model", "run_id") if data.metadata.get(key)]
+def run_label(metadata: Mapping[str, Any]) -> str:
+    """``"<model> <run id>"`` from a run's metadata (what it has of them; empty if neither)."""
+    parts = [str(metadata.get(key)) for key in ("model", "run_id") if metadata.get(key)]
     return " ".join(parts)

@@ -74,10 +74,11 @@ def run(
     from spikeflow.plots.process import figures_beside
 
     out = output_dir(out_dir)
-    size = _spike_count(spikes_path) if figures else None
+    threads = analysis_threads()
+    size = _spike_count(spikes_path) if figures and threads > 1 else None  # no extra read for one thread
     # a process that imports matplotlib while this one reads the spikes (one core), then draws
     # while it computes and writes the tables (plots.process: matplotlib holds the GIL)
-    with figures_beside(PLOTS, analysis_threads(), size, FIGURE_PROCESS_MIN_SPIKES) as figure_process:
+    with figures_beside(PLOTS, threads, size, FIGURE_PROCESS_MIN_SPIKES) as figure_process:
         return _analyse(spikes_path, out, figures, figure_process, raster_window_ms, options)
 
 
@@ -103,7 +104,7 @@ def _analyse(
     if figures:
         t0, t1 = result.window_ms
         title = f"Per-neuron firing rates, {t0:g}–{t1:g} ms"
-        label = run_label(data)
+        label = run_label(data.metadata)
         calls = [
             ("rate_boxplot", (result.rates_hz, out / OUTPUTS["boxplot"]), {"title": f"{label}: {title}" if label else title}),
             ("rates_vs_reference", (result.rows, out / OUTPUTS["reference"]), {}),

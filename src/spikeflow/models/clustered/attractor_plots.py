@@ -23,6 +23,7 @@ from matplotlib.ticker import MaxNLocator
 
 from spikeflow.models.clustered.attractor_figure_data import figure_data
 from spikeflow.plots.common import DPI, fixed_layout, pyplot, save_figure, text_width
+from spikeflow.plots.selection import run_label
 
 plt = pyplot()  # matplotlib.pyplot on the Agg backend
 
@@ -35,8 +36,7 @@ OTHER_COLOR = "#969696"
 
 
 def _title(result: Any, what: str) -> str:
-    meta = result.metadata
-    run = " ".join(str(meta[k]) for k in ("model", "run_id") if meta.get(k))
+    run = run_label(result.metadata)
     return f"{run}: {what}" if run else what
 
 
